@@ -1,0 +1,134 @@
+#include "app/cli.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <thread>
+
+#include "app/config_summary.h"
+#include "app/gateway.h"
+#include "config/load_config.h"
+#include "core/log.h"
+#include "sources/registry_builder.h"
+
+namespace gw {
+namespace {
+
+struct ConfigArgs {
+  std::string file;
+  std::vector<std::string> sets;
+};
+
+void add_config_options(CLI::App* cmd, ConfigArgs& args) {
+  cmd->add_option(
+      "-c,--config", args.file,
+      "Config file (default: $IOT_GATEWAY_CONFIG, else /etc/iot-gateway/iot-gateway.yaml)");
+  cmd->add_option("--set", args.sets, "Override one key before validation, VALUE parsed as YAML")
+      ->type_name("PATH=VALUE")
+      ->allow_extra_args(false);
+}
+
+// Loads and validates; on problems prints every one of them and returns nullopt.
+std::optional<Options> load(const ConfigArgs& args) {
+  const EnvLookup env = process_environment();
+  const std::string file = args.file.empty() ? default_config_path(env) : args.file;
+  ConfigResult r = load_config_file(file, args.sets, env);
+  if (!r.ok()) {
+    for (const auto& d : r.errors) std::cerr << d.format() << "\n";
+    std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << file
+              << "\n";
+    return std::nullopt;
+  }
+  return std::move(r.options);
+}
+
+int check_config(const ConfigArgs& args) {
+  auto options = load(args);
+  if (!options) return kExitConfig;
+  Diagnostics errors;
+  const DeviceRegistry registry = build_registry(options->simulator, errors);
+  if (!errors.empty()) {
+    for (const auto& d : errors) std::cerr << d.format() << "\n";
+    return kExitConfig;
+  }
+  std::cout << config_summary(*options, registry);
+  return kExitOk;
+}
+
+// SIGINT/SIGTERM: graceful stop; a second one exits at once.
+void start_signal_thread(StopSignal& stop) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set, &stop] {
+    int count = 0;
+    while (true) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (++count == 1) {
+        log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                  ": draining and stopping (send it again to exit at once)");
+        stop.request_stop();
+      } else {
+        log::warn("second signal: exiting now");
+        _exit(kExitRuntime);
+      }
+    }
+  }).detach();
+}
+
+int run(const ConfigArgs& args, const std::string& log_level) {
+  auto options = load(args);
+  if (!options) return kExitConfig;
+  if (log_level == "debug")
+    log::set_level(log::Level::debug);
+  else if (log_level == "warning")
+    log::set_level(log::Level::warn);
+  else if (log_level == "error")
+    log::set_level(log::Level::error);
+  static StopSignal stop;  // outlives the detached signal thread
+  start_signal_thread(stop);
+  try {
+    return run_gateway(*options, stop);
+  } catch (const std::exception& e) {
+    log::error(std::string("runtime failure: ") + e.what());
+    return kExitRuntime;
+  }
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  CLI::App app{
+      "iot-gateway: sensors -> event-time windows and alerts -> durable buffer -> Kafka "
+      "and Druid, in one process",
+      "iot-gateway"};
+  app.set_version_flag("--version", std::string("iot-gateway ") + IOT_GATEWAY_VERSION);
+  app.require_subcommand(1);
+
+  ConfigArgs run_args, check_args;
+  std::string log_level = "info";
+  CLI::App* run_cmd = app.add_subcommand("run", "Run the gateway");
+  add_config_options(run_cmd, run_args);
+  run_cmd->add_option("--log-level", log_level, "debug, info, warning or error")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+  CLI::App* check_cmd =
+      app.add_subcommand("check-config", "Validate the configuration and print a summary");
+  add_config_options(check_cmd, check_args);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitConfig;
+  }
+  if (*run_cmd) return run(run_args, log_level);
+  return check_config(check_args);
+}
+
+}  // namespace gw

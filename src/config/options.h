@@ -1,0 +1,114 @@
+// Plain option structs: the validated configuration, with the defaults of contract section 2.
+// Produced by load_config(); consumed by the components' builders. No behaviour here.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/stream.h"
+#include "core/time.h"
+
+namespace gw {
+
+struct GatewayOptions {
+  std::string id;  // default: host name
+  std::string data_dir = "/var/lib/iot-gateway";
+  DurationMs shutdown_timeout = 30'000;
+};
+
+struct StoreOptions {
+  std::string id, name, city, region;
+  std::string country_code = "CH";
+  std::string timezone = "Europe/Zurich";
+  double lat = 0, lon = 0;
+  std::int64_t devices = 0;
+};
+
+// A point in time given either absolutely (RFC 3339) or as an offset from the start.
+struct TimeSpec {
+  bool is_offset = true;
+  std::int64_t value = 0;  // epoch ms, or ms after start
+  TimeMs resolve(TimeMs start) const { return is_offset ? start + value : value; }
+};
+
+struct DisruptionOptions {
+  std::optional<std::string> store;  // centre at this store instead of lat/lon
+  double lat = 0, lon = 0;
+  double radius_m = 100;
+  double rejected_ratio = 0.99;
+  TimeSpec from{true, 0};
+  TimeSpec until{true, INT64_MAX / 4};
+};
+
+enum class ClockKind { realtime, virtual_time };
+
+struct SimulatorOptions {
+  bool enabled = true;
+  std::uint64_t seed = 42;
+  ClockKind clock = ClockKind::realtime;
+  TimeMs start_time = 1767225600000;  // 2026-01-01T00:00:00Z
+  std::optional<DurationMs> duration;
+  std::vector<StoreOptions> stores;
+  std::optional<std::string> devices_file;  // resolved against the config file's folder
+  DurationMs sales_interval = 3000;
+  std::int64_t amount_min = 100, amount_max = 1000;
+  DurationMs access_interval = 10'000;
+  double rejected_ratio = 0.01;
+  std::vector<DisruptionOptions> disruptions;
+  DurationMs max_delay = 0;
+};
+
+struct AlertOptions {
+  DurationMs window = 60'000;
+  DurationMs slide = 30'000;
+  double k_sigma = 3;
+  double min_excess = 5;
+};
+
+struct PipelineOptions {
+  DurationMs watermark_delay = 5000;
+  DurationMs idle_timeout = 10'000;
+  DurationMs sales_window = 60'000;
+  AlertOptions alerts;
+};
+
+struct FileSinkOptions {
+  bool enabled = false;
+  std::string path = "/var/lib/iot-gateway/out";
+};
+
+struct KafkaSinkOptions {
+  bool enabled = true;
+  std::string brokers = "localhost:9092";
+  std::map<std::string, std::string> properties;
+};
+
+struct SinkOptions {
+  FileSinkOptions file;
+  KafkaSinkOptions kafka;
+  // Topic per stream (sinks.kafka.topics); also the file sink's file names.
+  std::array<std::string, kStreamCount> topics;
+  const std::string& topic(Stream s) const { return topics[stream_index(s)]; }
+};
+
+struct HttpOptions {
+  std::string listen = "127.0.0.1:8080";
+};
+
+struct Options {
+  std::string source_file;  // the config file this came from
+  GatewayOptions gateway;
+  SimulatorOptions simulator;
+  PipelineOptions pipeline;
+  SinkOptions sinks;
+  HttpOptions http;
+};
+
+// The seed's three stores, used when simulator.stores is absent.
+std::vector<StoreOptions> default_stores();
+
+}  // namespace gw

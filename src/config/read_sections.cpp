@@ -1,0 +1,250 @@
+#include "config/read_sections.h"
+
+#include <set>
+
+namespace gw {
+namespace {
+
+constexpr double kMaxLat = 90, kMaxLon = 180;
+
+// Relative paths in the file are relative to the file's folder; from --set, to the working dir.
+std::string resolve_path(MapReader& r, std::string_view key, const std::string& value,
+                         const std::filesystem::path& config_dir) {
+  std::filesystem::path p(value);
+  if (p.is_absolute() || value.empty() || r.context().override_for(r.path_of(key))) return value;
+  return (config_dir / p).lexically_normal().string();
+}
+
+void read_gateway(MapReader r, const std::filesystem::path& dir, GatewayOptions& o) {
+  if (r.str("id", o.id) && o.id.empty()) r.error("id", "gateway.id: must not be empty");
+  if (r.str("data_dir", o.data_dir)) o.data_dir = resolve_path(r, "data_dir", o.data_dir, dir);
+  r.duration("shutdown_timeout", o.shutdown_timeout, 0);
+  r.finish();
+}
+
+void read_store(MapReader r, StoreOptions& s) {
+  if (!r.str("id", s.id))
+    r.error("id", r.path_of("id") + ": a store needs an id");
+  else if (s.id.empty())
+    r.error("id", r.path_of("id") + ": must not be empty");
+  r.str("name", s.name);
+  r.str("city", s.city);
+  r.str("region", s.region);
+  r.str("country_code", s.country_code);
+  r.str("timezone", s.timezone);
+  if (!r.number("lat", s.lat, -kMaxLat, kMaxLat)) {
+    if (absent(r.child("lat"))) r.error("lat", r.path_of("lat") + ": a store needs lat and lon");
+  }
+  if (!r.number("lon", s.lon, -kMaxLon, kMaxLon)) {
+    if (absent(r.child("lon"))) r.error("lon", r.path_of("lon") + ": a store needs lat and lon");
+  }
+  r.integer("devices", s.devices, 0, 1'000'000);
+  if (s.name.empty()) s.name = s.id;
+  r.finish();
+}
+
+void read_disruption(MapReader r, DisruptionOptions& d) {
+  r.str("store", d.store);
+  const bool has_lat = r.number("lat", d.lat, -kMaxLat, kMaxLat);
+  const bool has_lon = r.number("lon", d.lon, -kMaxLon, kMaxLon);
+  if (!d.store && (absent(r.child("lat")) || absent(r.child("lon"))))
+    r.error("lat", r.path() + ": a disruption needs lat and lon, or the id of a store");
+  if (d.store && (has_lat || has_lon))
+    r.error("store", r.path_of("store") + ": give either store or lat/lon, not both");
+  r.number("radius_m", d.radius_m, 0, 20'000'000);
+  r.number("rejected_ratio", d.rejected_ratio, 0, 1);
+  r.time_spec("from", d.from);
+  r.time_spec("until", d.until);
+  r.finish();
+}
+
+template <typename T, typename F>
+void read_list(MapReader& parent, std::string_view key, std::vector<T>& out, F read_one) {
+  YAML::Node list = parent.child(key);
+  if (absent(list)) return;
+  const std::string path = parent.path_of(key);
+  if (!list.IsSequence()) {
+    parent.error(key, path + ": expected a list, got " + describe_node(list));
+    return;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    T value;
+    const YAML::Node element = static_cast<const YAML::Node&>(list)[i];
+    if (parent.expect_map(element, item))
+      read_one(MapReader(parent.context(), element, item), value);
+    out.push_back(std::move(value));
+  }
+}
+
+void read_simulator(MapReader r, const std::filesystem::path& dir, SimulatorOptions& o) {
+  r.boolean("enabled", o.enabled);
+  r.u64("seed", o.seed);
+  std::string clock;
+  if (r.choice("clock", clock, {"realtime", "virtual"}))
+    o.clock = clock == "virtual" ? ClockKind::virtual_time : ClockKind::realtime;
+  r.timestamp("start_time", o.start_time);
+  r.duration("duration", o.duration, 1);
+  o.stores = default_stores();
+  read_list(r, "stores", o.stores, read_store);
+  if (r.str("devices_file", o.devices_file))
+    o.devices_file = resolve_path(r, "devices_file", *o.devices_file, dir);
+
+  if (YAML::Node sales = r.child("sales"); r.expect_map(sales, r.path_of("sales"))) {
+    MapReader s(r.context(), sales, r.path_of("sales"));
+    s.duration("interval", o.sales_interval, 1);
+    if (YAML::Node amount = s.child("amount"); s.expect_map(amount, s.path_of("amount"))) {
+      MapReader a(r.context(), amount, s.path_of("amount"));
+      const bool got_min = a.integer("min", o.amount_min, 0, 2'147'483'647);
+      const bool got_max = a.integer("max", o.amount_max, 0, 2'147'483'647);
+      if ((got_min || got_max) && o.amount_min > o.amount_max)
+        a.error(got_max ? "max" : "min", a.path_of("max") + ": " + std::to_string(o.amount_max) +
+                                             " is below min " + std::to_string(o.amount_min) +
+                                             ": max must be >= min");
+      a.finish();
+    }
+    s.finish();
+  }
+  if (YAML::Node access = r.child("access"); r.expect_map(access, r.path_of("access"))) {
+    MapReader a(r.context(), access, r.path_of("access"));
+    a.duration("interval", o.access_interval, 1);
+    a.number("rejected_ratio", o.rejected_ratio, 0, 1);
+    a.finish();
+  }
+  read_list(r, "disruptions", o.disruptions, read_disruption);
+  r.duration("max_delay", o.max_delay, 0);
+  r.finish();
+
+  // Cross-key checks.
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < o.stores.size(); ++i) {
+    if (!o.stores[i].id.empty() && !ids.insert(o.stores[i].id).second) {
+      YAML::Node n = r.child("stores");
+      r.context().error(r.path_of("stores"),
+                        !absent(n) ? static_cast<const YAML::Node&>(n)[i].Mark() : r.mark(),
+                        "simulator.stores[" + std::to_string(i) + "]: duplicate store id '" +
+                            o.stores[i].id + "'");
+    }
+  }
+  if (o.enabled && o.stores.empty())
+    r.error("stores", "simulator.stores: at least one store is needed while the simulator runs");
+  for (std::size_t i = 0; i < o.disruptions.size(); ++i) {
+    const auto& d = o.disruptions[i];
+    YAML::Node n = r.child("disruptions");
+    const YAML::Node item = absent(n) ? YAML::Node() : static_cast<const YAML::Node&>(n)[i];
+    const std::string path = "simulator.disruptions[" + std::to_string(i) + "]";
+    if (d.store && !ids.count(*d.store)) {
+      std::string msg = path + ".store: unknown store '" + *d.store + "'";
+      const std::string guess = closest_match(*d.store, {ids.begin(), ids.end()});
+      if (!guess.empty()) msg += " (did you mean '" + guess + "'?)";
+      r.context().error(path + ".store",
+                        item.IsMap() && item["store"].IsDefined() ? item["store"].Mark() : r.mark(),
+                        msg);
+    }
+    if (d.from.is_offset == d.until.is_offset && d.until.value <= d.from.value)
+      r.context().error(path + ".until",
+                        item.IsMap() && item["until"].IsDefined() ? item["until"].Mark() : r.mark(),
+                        path + ".until: must be later than from");
+  }
+}
+
+void read_pipeline(MapReader r, PipelineOptions& o) {
+  r.duration("watermark_delay", o.watermark_delay, 0);
+  r.duration("idle_timeout", o.idle_timeout, 1);
+  r.duration("sales_window", o.sales_window, 1);
+  if (YAML::Node alerts = r.child("alerts"); r.expect_map(alerts, r.path_of("alerts"))) {
+    MapReader a(r.context(), alerts, r.path_of("alerts"));
+    a.duration("window", o.alerts.window, 1);
+    a.duration("slide", o.alerts.slide, 1);
+    a.number("k_sigma", o.alerts.k_sigma, 0, 1e9);
+    a.number("min_excess", o.alerts.min_excess, 0, 1e18);
+    if (o.alerts.window % o.alerts.slide != 0 || o.alerts.slide > o.alerts.window)
+      a.error("slide", "pipeline.alerts.slide: " + format_duration(o.alerts.slide) +
+                           " must divide pipeline.alerts.window (" +
+                           format_duration(o.alerts.window) +
+                           ") so every event is in window/slide "
+                           "windows");
+    else if (o.alerts.window / o.alerts.slide > 1000)
+      a.error("slide", "pipeline.alerts.slide: window/slide may be at most 1000");
+    a.finish();
+  }
+  r.finish();
+}
+
+void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
+  for (std::size_t i = 0; i < kStreamCount; ++i) o.topics[i] = std::string(kDefaultTopics[i]);
+  if (YAML::Node file = r.child("file"); r.expect_map(file, r.path_of("file"))) {
+    MapReader f(r.context(), file, r.path_of("file"));
+    f.boolean("enabled", o.file.enabled);
+    if (f.str("path", o.file.path)) o.file.path = resolve_path(f, "path", o.file.path, dir);
+    f.finish();
+  }
+  if (YAML::Node kafka = r.child("kafka"); r.expect_map(kafka, r.path_of("kafka"))) {
+    MapReader k(r.context(), kafka, r.path_of("kafka"));
+    k.boolean("enabled", o.kafka.enabled);
+    if (k.str("brokers", o.kafka.brokers) && o.kafka.brokers.empty())
+      k.error("brokers", "sinks.kafka.brokers: must not be empty");
+    if (YAML::Node topics = k.child("topics"); k.expect_map(topics, k.path_of("topics"))) {
+      MapReader t(r.context(), topics, k.path_of("topics"));
+      for (std::size_t i = 0; i < kStreamCount; ++i) {
+        if (t.str(kStreamNames[i], o.topics[i]) && o.topics[i].empty())
+          t.error(kStreamNames[i], t.path_of(kStreamNames[i]) + ": a topic name must not be empty");
+      }
+      t.finish();
+    }
+    k.string_map("properties", o.kafka.properties);
+    k.finish();
+  }
+  r.finish();
+}
+
+void read_http(MapReader r, HttpOptions& o) {
+  if (r.str("listen", o.listen)) {
+    const auto colon = o.listen.rfind(':');
+    const std::string port = colon == std::string::npos ? "" : o.listen.substr(colon + 1);
+    if (colon == std::string::npos || port.empty() ||
+        port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+        std::stoi(port) > 65535)
+      r.error("listen",
+              "http.listen: '" + o.listen + "' is not an address:port such as 127.0.0.1:8080");
+  }
+  r.finish();
+}
+
+}  // namespace
+
+void read_all_sections(ConfigContext& ctx, const YAML::Node& root,
+                       const std::filesystem::path& config_dir, Options& out) {
+  MapReader r(ctx, root, "");
+  auto section = [&](std::string_view key) {
+    YAML::Node n = r.child(key);
+    r.expect_map(n, std::string(key));
+    return MapReader(ctx, n.IsMap() ? n : YAML::Node(), std::string(key));
+  };
+  read_gateway(section("gateway"), config_dir, out.gateway);
+  read_simulator(section("simulator"), config_dir, out.simulator);
+  read_pipeline(section("pipeline"), out.pipeline);
+  read_sinks(section("sinks"), config_dir, out.sinks);
+  read_http(section("http"), out.http);
+  r.finish();
+}
+
+std::vector<StoreOptions> default_stores() {
+  auto store = [](const char* id, const char* name, double lat, double lon) {
+    StoreOptions s;
+    s.id = id;
+    s.name = name;
+    s.city = "Zürich";
+    s.region = "Zurich";
+    s.lat = lat;
+    s.lon = lon;
+    s.devices = 10;
+    return s;
+  };
+  return {store("ABC", "Store ABC (Hauptbahnhof)", 47.3779, 8.5403),
+          store("DEF", "Store DEF (Wiedikon)", 47.3707, 8.5206),
+          store("GHI", "Store GHI (Oerlikon)", 47.4111, 8.5441)};
+}
+
+}  // namespace gw

@@ -1,0 +1,43 @@
+// The one injected clock. Only system_clock.cpp reads the operating system's clocks;
+// everything else asks a Clock, so tests and the virtual-clock mode drive time explicitly.
+#pragma once
+
+#include "core/time.h"
+
+namespace gw {
+
+class StopSignal;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimeMs now() const = 0;
+  // Blocks until now() >= deadline or stop is requested. Returns false if stopped.
+  virtual bool sleep_until(TimeMs deadline, StopSignal& stop) = 0;
+  virtual bool is_virtual() const = 0;
+};
+
+// Wall clock (system_clock.cpp).
+class SystemClock final : public Clock {
+ public:
+  TimeMs now() const override;
+  bool sleep_until(TimeMs deadline, StopSignal& stop) override;
+  bool is_virtual() const override { return false; }
+};
+
+// Time that moves only when told to; sleep_until jumps forward instantly.
+class VirtualClock final : public Clock {
+ public:
+  explicit VirtualClock(TimeMs start) : now_(start) {}
+  TimeMs now() const override { return now_; }
+  bool sleep_until(TimeMs deadline, StopSignal& stop) override;
+  bool is_virtual() const override { return true; }
+  void advance_to(TimeMs t) {
+    if (t > now_) now_ = t;
+  }
+
+ private:
+  TimeMs now_;
+};
+
+}  // namespace gw

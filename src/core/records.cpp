@@ -1,0 +1,144 @@
+#include "core/records.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace gw {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void key(Writer& w, std::string_view k) {
+  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+}
+void str(Writer& w, std::string_view v) {
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+void field(Writer& w, std::string_view k, std::string_view v) {
+  key(w, k);
+  str(w, v);
+}
+void time_field(Writer& w, std::string_view k, TimeMs t) {
+  std::string s;
+  s.reserve(24);
+  append_iso8601(s, t);
+  field(w, k, s);
+}
+
+Record finish(Stream stream, std::string_view record_key, rapidjson::StringBuffer& buf) {
+  return Record{stream, std::string(record_key), std::string(buf.GetString(), buf.GetSize())};
+}
+
+}  // namespace
+
+Record RecordEncoder::sale(const SaleEvent& e) const {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  field(w, "store_id", e.store_id);
+  key(w, "sale_amount");
+  w.Int64(e.amount);
+  key(w, "sale_ts");
+  w.Int64(e.sale_ts);
+  field(w, "event_id", e.event_id);
+  field(w, "gateway_id", gateway_id_);
+  w.EndObject();
+  return finish(Stream::sales, e.store_id, buf);
+}
+
+Record RecordEncoder::device(const Device& d) const {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  field(w, "deviceId", d.id);
+  field(w, "store_id", d.store_id);
+  key(w, "payload");
+  w.StartObject();
+  key(w, "location");
+  w.StartObject();
+  field(w, "countryCode", d.country_code);
+  field(w, "region", d.region);
+  field(w, "city", d.city);
+  field(w, "loc", d.loc);
+  field(w, "timezone", d.timezone);
+  w.EndObject();
+  w.EndObject();
+  field(w, "gateway_id", gateway_id_);
+  w.EndObject();
+  return finish(Stream::devices, d.id, buf);
+}
+
+Record RecordEncoder::event(const AccessEvent& e) const {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  field(w, "deviceId", e.device_id);
+  field(w, "messageName", kAccessMessageName);
+  key(w, "payload");
+  w.StartObject();
+  field(w, "notificationName", e.rejected ? kAccessRejected : kAccessGranted);
+  time_field(w, "eventTimestamp", e.event_ts);
+  w.EndObject();
+  time_field(w, "timestamp", e.event_ts);
+  field(w, "event_id", e.event_id);
+  field(w, "gateway_id", gateway_id_);
+  w.EndObject();
+  return finish(Stream::events, e.device_id, buf);
+}
+
+Record RecordEncoder::event_geo(const AccessEvent& e, const Device& d) const {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  field(w, "deviceId", e.device_id);
+  field(w, "store_id", d.store_id);
+  field(w, "deviceCity", d.city);
+  field(w, "deviceRegion", d.region);
+  field(w, "deviceLocation", d.loc);
+  field(w, "messageName", kAccessMessageName);
+  field(w, "eventNotificationName", e.rejected ? kAccessRejected : kAccessGranted);
+  time_field(w, "timestamp", e.event_ts);
+  time_field(w, "eventTimestamp", e.event_ts);
+  field(w, "event_id", e.event_id);
+  field(w, "gateway_id", gateway_id_);
+  w.EndObject();
+  return finish(Stream::events_geo, e.device_id, buf);
+}
+
+Record RecordEncoder::sales_aggregate(const SalesAggregate& a) const {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  field(w, "store_id", a.store_id);
+  time_field(w, "window_start", a.window_start);
+  time_field(w, "window_end", a.window_end);
+  key(w, "aggregated_sales");
+  w.Int64(a.aggregated_sales);
+  key(w, "sales_count");
+  w.Int64(a.sales_count);
+  field(w, "gateway_id", gateway_id_);
+  w.EndObject();
+  return finish(Stream::sales_aggregate, a.store_id, buf);
+}
+
+Record RecordEncoder::alert(const Alert& a) const {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  time_field(w, "window_start", a.window_start);
+  time_field(w, "window_end", a.window_end);
+  key(w, "total_count_per_deviceid");
+  w.Int64(a.total_count_per_deviceid);
+  field(w, "deviceId", a.device->id);
+  field(w, "store_id", a.device->store_id);
+  field(w, "deviceLocation", a.device->loc);
+  key(w, "avg_error_count");
+  w.Double(a.avg_error_count);
+  key(w, "std_error_count");
+  w.Double(a.std_error_count);
+  field(w, "gateway_id", gateway_id_);
+  w.EndObject();
+  return finish(Stream::alerts, a.device->id, buf);
+}
+
+}  // namespace gw

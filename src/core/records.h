@@ -1,0 +1,47 @@
+// JSON encoding of the six streams' records, exactly the fields of contract section 3.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/device.h"
+#include "core/event.h"
+#include "core/stream.h"
+
+namespace gw {
+
+struct SalesAggregate {
+  std::string_view store_id;
+  TimeMs window_start = 0, window_end = 0;
+  std::int64_t aggregated_sales = 0, sales_count = 0;
+};
+
+struct Alert {
+  TimeMs window_start = 0, window_end = 0;
+  std::int64_t total_count_per_deviceid = 0;
+  const Device* device = nullptr;
+  double avg_error_count = 0, std_error_count = 0;
+};
+
+// Encodes one record; gateway_id is stamped on every record.
+class RecordEncoder {
+ public:
+  explicit RecordEncoder(std::string gateway_id) : gateway_id_(std::move(gateway_id)) {}
+  Record sale(const SaleEvent& e) const;
+  Record device(const Device& d) const;
+  Record event(const AccessEvent& e) const;
+  Record event_geo(const AccessEvent& e, const Device& d) const;
+  Record sales_aggregate(const SalesAggregate& a) const;
+  Record alert(const Alert& a) const;
+  const std::string& gateway_id() const { return gateway_id_; }
+
+ private:
+  std::string gateway_id_;
+};
+
+inline constexpr std::string_view kAccessMessageName = "operatingNotification";
+inline constexpr std::string_view kAccessGranted = "accessGranted";
+inline constexpr std::string_view kAccessRejected = "accessRejected";
+
+}  // namespace gw

@@ -1,0 +1,29 @@
+// The only file that reads the operating system's clocks.
+#include <chrono>
+
+#include "core/clock.h"
+#include "core/stop_signal.h"
+
+namespace gw {
+
+TimeMs SystemClock::now() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool SystemClock::sleep_until(TimeMs deadline, StopSignal& stop) {
+  std::unique_lock lock(stop.mutex_);
+  while (!stop.stopped_.load()) {
+    const TimeMs left = deadline - now();
+    if (left <= 0) return true;
+    stop.cv_.wait_for(lock, std::chrono::milliseconds(left));
+  }
+  return false;
+}
+
+bool VirtualClock::sleep_until(TimeMs deadline, StopSignal& stop) {
+  advance_to(deadline);
+  return !stop.stop_requested();
+}
+
+}  // namespace gw

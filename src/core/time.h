@@ -1,0 +1,39 @@
+// Event time: milliseconds since the Unix epoch, UTC. Pure functions, no clock reads.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+using TimeMs = std::int64_t;  // epoch milliseconds (UTC)
+using DurationMs = std::int64_t;
+
+inline constexpr TimeMs kTimeMin = std::numeric_limits<TimeMs>::min();
+inline constexpr TimeMs kTimeMax = std::numeric_limits<TimeMs>::max();
+
+// Appends "YYYY-MM-DDTHH:MM:SS.mmmZ" to out.
+void append_iso8601(std::string& out, TimeMs t);
+std::string format_iso8601(TimeMs t);
+
+// RFC 3339 date-time: "2026-01-01T00:00:00Z", optional fraction, "Z" or "+hh:mm".
+std::optional<TimeMs> parse_rfc3339(std::string_view text);
+
+// "500ms", "5s", "1m", "2h", "7d"; a leading '-' gives a negative value.
+std::optional<DurationMs> parse_duration(std::string_view text);
+std::string format_duration(DurationMs d);
+
+// "64MiB", "1GiB", "512KiB", "100B", also KB/MB/GB (powers of 1000).
+std::optional<std::int64_t> parse_size(std::string_view text);
+
+// Floor division that is correct for negative times (epoch-aligned windows).
+constexpr TimeMs floor_to(TimeMs t, DurationMs step) {
+  TimeMs q = t / step;
+  if ((t % step != 0) && ((t < 0) != (step < 0))) --q;
+  return q * step;
+}
+
+}  // namespace gw

@@ -1,0 +1,40 @@
+// Epoch-aligned hopping windows (size, slide; slide divides size) counting rejections per
+// device. Each event belongs to exactly size/slide windows. A window fires once, when the
+// watermark reaches its end; windows that have fired take no more events. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/time.h"
+
+namespace gw {
+
+class AlertWindows {
+ public:
+  using DeviceCount = std::pair<std::uint32_t, std::int64_t>;  // (device index, rejections)
+  using Emit = std::function<void(TimeMs start, TimeMs end, std::span<const DeviceCount> counts)>;
+
+  AlertWindows(DurationMs size, DurationMs slide) : size_(size), slide_(slide) {}
+
+  // True if ts falls in a window that has already fired (the event is late).
+  bool is_late(TimeMs ts, TimeMs watermark) const {
+    return floor_to(ts, slide_) + slide_ <= watermark;
+  }
+  // Counts one rejection of `device` at ts in each of its windows that has not fired.
+  void add_rejection(std::uint32_t device, TimeMs ts, TimeMs watermark);
+  // Fires every window whose end <= watermark, oldest first; counts in device-index order.
+  void fire_until(TimeMs watermark, const Emit& emit);
+  std::size_t open_windows() const { return windows_.size(); }
+
+ private:
+  DurationMs size_, slide_;
+  std::map<TimeMs, std::unordered_map<std::uint32_t, std::int64_t>> windows_;  // by start
+};
+
+}  // namespace gw

@@ -1,0 +1,75 @@
+// The in-process stream jobs: enrichment join, tumbling sales windows and hopping alert
+// windows, driven by one event-time watermark (max event time seen over all inputs minus
+// watermark_delay). Takes events one at a time; appends output records in the order they
+// are produced. Not thread-safe: owned by the run loop's thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/options.h"
+#include "core/device.h"
+#include "core/event.h"
+#include "core/records.h"
+#include "pipeline/alert_windows.h"
+#include "pipeline/sales_windows.h"
+#include "pipeline/watermark.h"
+
+namespace gw {
+
+struct PipelineCounters {
+  std::uint64_t sales_in = 0;
+  std::uint64_t access_in = 0;
+  std::uint64_t unknown_device_dropped = 0;
+  std::uint64_t late_sales = 0;   // excluded from sales aggregates
+  std::uint64_t late_access = 0;  // excluded from (at least one) alert window
+  std::uint64_t aggregates_out = 0;
+  std::uint64_t alerts_out = 0;
+  std::uint64_t alert_windows_fired = 0;
+};
+
+// What a fired window produced, for the operator's log.
+struct WindowReport {
+  enum class Kind { sales, alerts } kind;
+  TimeMs start = 0, end = 0;
+  std::string summary;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const PipelineOptions& options, const DeviceRegistry& registry, RecordEncoder encoder);
+
+  // The devices stream: one record per registered device.
+  void emit_registry(std::vector<Record>& out) const;
+  // Forwards the raw record(s) of `event`, adds it to its windows unless late, advances the
+  // watermark and fires every window it passed.
+  void process(const Event& event, std::vector<Record>& out);
+  // Moves the watermark to at least t (idle input) and fires what it passed.
+  void advance_watermark(TimeMs t, std::vector<Record>& out);
+  // End of a bounded run: the watermark jumps to +infinity; every open window fires.
+  void finish(std::vector<Record>& out) { advance_watermark(kTimeMax, out); }
+
+  TimeMs watermark() const { return watermark_.value(); }
+  const PipelineCounters& counters() const { return counters_; }
+  // Reports of windows fired since the last call.
+  std::vector<WindowReport> take_reports() { return std::exchange(reports_, {}); }
+  const RecordEncoder& encoder() const { return encoder_; }
+
+ private:
+  void on_sale(const SaleEvent& e, std::vector<Record>& out);
+  void on_access(const AccessEvent& e, std::vector<Record>& out);
+  void fire(std::vector<Record>& out);
+
+  PipelineOptions options_;
+  const DeviceRegistry& registry_;
+  RecordEncoder encoder_;
+  Watermark watermark_;
+  SalesWindows sales_;
+  AlertWindows alerts_;
+  PipelineCounters counters_;
+  std::vector<WindowReport> reports_;
+};
+
+}  // namespace gw

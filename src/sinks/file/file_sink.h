@@ -1,0 +1,36 @@
+// Writes each stream to PATH/TOPIC.ndjson, one JSON record per line, appending.
+// A batch is delivered once its lines are written and flushed to the kernel.
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "config/options.h"
+#include "sinks/sink.h"
+
+namespace gw {
+
+class FileSink final : public Sink {
+ public:
+  FileSink(std::string directory, std::array<std::string, kStreamCount> topics);
+  ~FileSink() override;
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+
+  std::string_view name() const override { return "file"; }
+  DeliveryResult deliver(std::span<const Record> batch) override;
+  SinkHealth health() const override { return health_; }
+
+  std::string path_of(Stream s) const;
+
+ private:
+  std::FILE* file_for(Stream s, std::string& error);
+
+  std::string directory_;
+  std::array<std::string, kStreamCount> topics_;
+  std::array<std::FILE*, kStreamCount> files_{};
+  SinkHealth health_;
+};
+
+}  // namespace gw

@@ -1,0 +1,48 @@
+#include "sinks/sink_factory.h"
+
+#include <functional>
+
+#include "sinks/file/file_sink.h"
+
+namespace gw {
+namespace {
+
+struct SinkEntry {
+  const char* name;
+  std::function<bool(const Options&)> enabled;
+  // Returns the sink, or nullptr with `error` set.
+  std::function<std::unique_ptr<Sink>(const Options&, std::string& error)> make;
+};
+
+// One line per sink kind.
+const std::vector<SinkEntry>& sink_table() {
+  static const std::vector<SinkEntry> table = {
+      {"file", [](const Options& o) { return o.sinks.file.enabled; },
+       [](const Options& o, std::string&) -> std::unique_ptr<Sink> {
+         return std::make_unique<FileSink>(o.sinks.file.path, o.sinks.topics);
+       }},
+      {"kafka", [](const Options& o) { return o.sinks.kafka.enabled; },
+       [](const Options&, std::string& error) -> std::unique_ptr<Sink> {
+         error =
+             "sinks.kafka.enabled is true, but this build has no Kafka sink yet; set "
+             "sinks.kafka.enabled: false (or --set sinks.kafka.enabled=false)";
+         return nullptr;
+       }},
+  };
+  return table;
+}
+
+}  // namespace
+
+SinkSet build_sinks(const Options& options) {
+  SinkSet set;
+  for (const auto& entry : sink_table()) {
+    if (!entry.enabled(options)) continue;
+    auto sink = entry.make(options, set.error);
+    if (!sink) return set;
+    set.sinks.push_back(std::move(sink));
+  }
+  return set;
+}
+
+}  // namespace gw

@@ -1,0 +1,76 @@
+// The simulated store sensors: Poisson sales per store and Poisson access events per device,
+// with disruptions and out-of-order delivery up to max_delay.
+//
+// Deterministic: every value (gap to the next event, amount, rejection, delay, event id) is a
+// pure function of the seed and the event's identity (stream, entity, sequence number). Events
+// are released in (arrival time, stream, entity, sequence) order, so the sequence of events is
+// the same however the work is batched, i.e. whatever times poll() is called with.
+#pragma once
+
+#include <cstdint>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "config/options.h"
+#include "core/device.h"
+#include "core/random.h"
+#include "sources/source.h"
+
+namespace gw {
+
+class Simulator final : public Source {
+ public:
+  // `start`: event time of the beginning (start_time, or the wall clock in realtime mode).
+  // Generates events with event time in [start, start + duration).
+  Simulator(const SimulatorOptions& options, const DeviceRegistry& registry, TimeMs start);
+
+  void poll(TimeMs now, std::vector<Event>& out) override;
+  TimeMs next_arrival() const override;
+  bool finished() const override;
+
+  TimeMs start() const { return start_; }
+  TimeMs end() const { return end_; }
+
+ private:
+  enum class Kind : std::uint8_t { sale = 0, access = 1 };
+  struct Entity {
+    Kind kind;
+    std::string id;  // store id or device id
+    DrawKey key;
+    double mean_gap_ms;
+    std::uint64_t seq = 0;                 // sequence number of the next event
+    TimeMs next_time = 0;                  // event time of the next event
+    std::vector<std::size_t> disruptions;  // indices into disruptions_ that cover this device
+  };
+  struct Pending {  // an event generated but not yet arrived
+    TimeMs arrival;
+    std::uint32_t entity;
+    std::uint64_t seq;
+    Event event;
+  };
+  struct Disruption {
+    TimeMs from, until;
+    double rejected_ratio;
+  };
+  struct GenLater {
+    bool operator()(std::uint32_t a, std::uint32_t b) const;
+    const std::vector<Entity>* entities;
+  };
+  struct ArrivalLater {
+    bool operator()(const Pending& a, const Pending& b) const;
+    const std::vector<Entity>* entities;
+  };
+
+  void schedule_next(Entity& e, TimeMs previous);
+  Pending generate(std::uint32_t index);
+
+  SimulatorOptions options_;
+  TimeMs start_, end_;
+  std::vector<Entity> entities_;
+  std::vector<Disruption> disruptions_;
+  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, GenLater> to_generate_;
+  std::priority_queue<Pending, std::vector<Pending>, ArrivalLater> in_flight_;
+};
+
+}  // namespace gw
