@@ -114,7 +114,7 @@ TEST_CASE("alerts: one noisy device among quiet ones alerts in both of its hoppi
   CHECK(std::string(b["store_id"].GetString()) == "S");
 }
 
-TEST_CASE("windows close on the watermark only; the end of a bounded run fires all") {
+TEST_CASE("windows close on the watermark only, and the end of a bounded run fires all") {
   const DeviceRegistry reg = registry(0);
   Pipeline p(PipelineOptions{}, reg, RecordEncoder("gw"));
   std::vector<Record> out;

@@ -117,7 +117,7 @@ TEST_CASE("events arrive out of order, never later than max_delay") {
   CHECK(out_of_order > total / 10);
 }
 
-TEST_CASE("amounts are uniform in range; rates follow the intervals; disruptions flip the ratio") {
+TEST_CASE("amounts are uniform in range, rates follow the intervals, disruptions flip the ratio") {
   auto o = options();
   o.duration = 60 * 60'000;
   o.max_delay = 0;

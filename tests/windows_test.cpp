@@ -34,7 +34,7 @@ std::vector<Fired> fire(SalesWindows& w, TimeMs wm) {
 
 }  // namespace
 
-TEST_CASE("tumbling windows: [start, end) boundaries aligned to the epoch") {
+TEST_CASE("tumbling windows: start inclusive, end exclusive, aligned to the epoch") {
   SalesWindows w(kMin);
   const auto abc = w.intern("ABC");
   CHECK(w.add(abc, kT0 - 1, 1, kTimeMin));           // last ms of the previous window
@@ -62,7 +62,7 @@ TEST_CASE("tumbling windows: stores come out in id order, only stores with sales
         std::vector<Fired>{{"ABC", kT0, kT0 + kMin, 3, 1}, {"GHI", kT0, kT0 + kMin, 7, 1}});
 }
 
-TEST_CASE("out of order within the watermark delay counts; after the window fired it is late") {
+TEST_CASE("out of order within the watermark delay counts, after the window fired it is late") {
   SalesWindows w(kMin);
   Watermark wm(5000);
   const auto s = w.intern("ABC");
