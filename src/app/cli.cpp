@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/buffer_stats_command.h"
 #include "app/config_summary.h"
 #include "app/gateway.h"
 #include "config/load_config.h"
@@ -121,6 +122,17 @@ int cli_main(int argc, char** argv) {
       app.add_subcommand("check-config", "Validate the configuration and print a summary");
   add_config_options(check_cmd, check_args);
 
+  ConfigArgs stats_args;
+  bool stats_json = false;
+  CLI::App* buffer_cmd = app.add_subcommand("buffer", "Inspect the store-and-forward buffer");
+  buffer_cmd->require_subcommand(1);
+  CLI::App* stats_cmd = buffer_cmd->add_subcommand(
+      "stats",
+      "Per stream: records, bytes, oldest age, drops by reason; per sink: records not yet "
+      "confirmed. Safe while the gateway runs");
+  add_config_options(stats_cmd, stats_args);
+  stats_cmd->add_flag("--json", stats_json, "Print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -128,6 +140,10 @@ int cli_main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitConfig;
   }
   if (*run_cmd) return run(run_args, log_level);
+  if (*stats_cmd) {
+    auto options = load(stats_args);
+    return options ? buffer_stats_command(*options, stats_json) : kExitConfig;
+  }
   return check_config(check_args);
 }
 

@@ -4,11 +4,13 @@
 #include <memory>
 #include <vector>
 
+#include "app/run_state.h"
+#include "buffer/buffer.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "pipeline/pipeline.h"
-#include "sinks/dispatcher.h"
 #include "sinks/sink_factory.h"
+#include "sinks/sink_runner.h"
 #include "sources/registry_builder.h"
 #include "sources/simulator.h"
 
@@ -17,23 +19,29 @@ namespace {
 
 // Event time covered by one iteration of the virtual-clock loop. Only affects batching.
 constexpr DurationMs kVirtualStep = 1000;
-// Longest realtime sleep, so the idle rule and stop requests are looked at regularly.
-constexpr DurationMs kRealtimeTick = 1000;
+// Realtime loop period: arrivals are taken in batches of this much wall time.
+constexpr DurationMs kRealtimeTick = 100;
+// A batch is committed once it holds this many records or this much wall time has passed.
+constexpr std::size_t kCommitRecords = 20'000;
+constexpr DurationMs kCommitInterval = 250;
+constexpr DurationMs kExpireInterval = 60'000;
 
 void log_reports(Pipeline& pipeline, bool realtime) {
   for (const auto& r : pipeline.take_reports()) {
     const std::string span = format_iso8601(r.start) + " to " + format_iso8601(r.end);
-    if (r.kind == WindowReport::Kind::sales) {
-      const std::string line = "sales window " + span + ": " + r.summary;
-      realtime ? log::info(line) : log::debug(line);
-    } else {
-      const std::string line = "ALERT in window " + span + ": " + r.summary;
-      realtime ? log::warn(line) : log::debug(line);
-    }
+    const std::string line =
+        (r.kind == WindowReport::Kind::sales ? "sales window " : "ALERT in window ") + span + ": " +
+        r.summary;
+    if (!realtime)
+      log::debug(line);
+    else if (r.kind == WindowReport::Kind::sales)
+      log::info(line);
+    else
+      log::warn(line);
   }
 }
 
-void log_summary(const Pipeline& p, const Dispatcher& d) {
+void log_summary(const Pipeline& p, const std::vector<std::unique_ptr<SinkRunner>>& runners) {
   const auto& c = p.counters();
   std::string s = "processed " + std::to_string(c.sales_in) + " sales and " +
                   std::to_string(c.access_in) + " access events; produced " +
@@ -41,10 +49,154 @@ void log_summary(const Pipeline& p, const Dispatcher& d) {
                   std::to_string(c.alerts_out) + " alerts; late: " + std::to_string(c.late_sales) +
                   " sales, " + std::to_string(c.late_access) +
                   " access events; unknown devices: " + std::to_string(c.unknown_device_dropped);
-  for (const auto& sc : d.counters())
-    s += "; sink " + sc.name + ": " + std::to_string(sc.delivered) + " records delivered";
+  for (const auto& r : runners)
+    s += "; sink " + r->name() + ": " + std::to_string(r->delivered()) + " records delivered";
   log::info(s);
 }
+
+// The running parts of one gateway process.
+class Gateway {
+ public:
+  Gateway(const Options& o, const DeviceRegistry& registry, Buffer& buffer, StopSignal& stop)
+      : o_(o),
+        registry_(registry),
+        buffer_(buffer),
+        stop_(stop),
+        realtime_(o.simulator.clock == ClockKind::realtime),
+        virtual_clock_(o.simulator.start_time) {
+    state_.fingerprint = config_fingerprint(o);
+    state_.registry_hash = registry_fingerprint(registry);
+    fresh_start();
+  }
+
+  void fresh_start() {
+    start_ = realtime_ ? wall_.now() : o_.simulator.start_time;
+    pipeline_ = std::make_unique<Pipeline>(o_.pipeline, registry_, RecordEncoder(o_.gateway.id));
+    simulator_.reset();
+    if (o_.simulator.enabled)
+      simulator_ = std::make_unique<Simulator>(o_.simulator, registry_, start_);
+  }
+
+  // Picks up where the last commit left off, if that commit belongs to this config.
+  void resume() {
+    const auto saved = buffer_.load_state();
+    if (!saved) {
+      pipeline_->emit_registry(pending_);
+      return;
+    }
+    const auto rs = decode_run_state(*saved);
+    std::string error = "unreadable saved state";
+    if (rs && rs->fingerprint == state_.fingerprint && pipeline_->restore(rs->pipeline, error) &&
+        (!simulator_ || simulator_->restore(rs->simulator, error))) {
+      state_.completed = rs->completed;
+      if (realtime_ && simulator_) simulator_->resume_at(wall_.now());
+      if (rs->registry_hash != state_.registry_hash) pipeline_->emit_registry(pending_);
+      log::info(std::string("resumed from the buffer's last commit") +
+                (state_.completed ? " (the bounded run had completed; draining only)" : "") +
+                ", watermark " +
+                (pipeline_->watermark() == kTimeMin ? std::string("none")
+                                                    : format_iso8601(pipeline_->watermark())));
+      return;
+    }
+    if (rs && rs->fingerprint != state_.fingerprint)
+      log::warn(
+          "the buffer's saved state belongs to another configuration: starting afresh "
+          "(records already in the buffer are still delivered)");
+    else
+      log::warn("cannot resume from the saved state (" + error + "): starting afresh");
+    fresh_start();
+    pipeline_->emit_registry(pending_);
+  }
+
+  // Runs sources -> pipeline -> buffer until completion or a stop. True if a bounded run completed.
+  bool run() {
+    log::info("started: gateway " + o_.gateway.id + ", " + std::to_string(registry_.size()) +
+              " devices, " + (realtime_ ? "realtime" : "virtual") + " clock from " +
+              format_iso8601(start_) + ", buffer " + buffer_.path());
+    TimeMs last_arrival = wall_.now(), last_commit = wall_.now(), last_expire = wall_.now();
+    std::vector<Event> events;
+    while (!stop_.stop_requested() && !state_.completed) {
+      if (!buffer_.has_room()) {  // buffer.when_full: block -- the sources pause
+        commit();
+        buffer_.wait_for_change(500);
+        continue;
+      }
+      if (simulator_ && simulator_->finished()) {
+        pipeline_->finish(pending_);
+        log_reports(*pipeline_, realtime_);
+        state_.completed = true;
+        break;
+      }
+      TimeMs now;
+      if (realtime_) {
+        now = wall_.now();
+      } else {
+        const TimeMs next = simulator_ ? simulator_->next_arrival() : kTimeMax;
+        now = next >= kTimeMax - kVirtualStep ? next : next + kVirtualStep - 1;
+        virtual_clock_.advance_to(now);
+      }
+      events.clear();
+      if (simulator_) simulator_->poll(now, events);
+      for (const Event& e : events) pipeline_->process(e, pending_);
+      if (realtime_) {
+        if (!events.empty())
+          last_arrival = now;
+        else if (now - last_arrival >= o_.pipeline.idle_timeout)
+          pipeline_->advance_watermark(now - o_.pipeline.watermark_delay, pending_);
+      }
+      log_reports(*pipeline_, realtime_);
+      const TimeMs wall_now = wall_.now();
+      if (pending_.size() >= kCommitRecords ||
+          (!pending_.empty() && wall_now - last_commit >= kCommitInterval) || realtime_) {
+        if (!pending_.empty()) commit();
+        last_commit = wall_now;
+      }
+      if (wall_now - last_expire >= kExpireInterval) {
+        buffer_.expire();
+        last_expire = wall_now;
+      }
+      if (realtime_ || !simulator_) wall_.sleep_until(wall_now + kRealtimeTick, stop_);
+    }
+    commit();
+    return state_.completed;
+  }
+
+  const Pipeline& pipeline() const { return *pipeline_; }
+
+ private:
+  // Commits the pending records with the state they leave behind, retrying while the buffer
+  // cannot take them (full with `block`, or a failing disk) unless a stop is requested.
+  void commit() {
+    state_.pipeline = pipeline_->snapshot();
+    state_.simulator = simulator_ ? simulator_->snapshot() : std::string();
+    const std::string state = encode_run_state(state_);
+    while (true) {
+      const CommitResult r = buffer_.commit(pending_, &state);
+      if (r == CommitResult::ok) break;
+      if (stop_.stop_requested()) {
+        log::error(
+            "stopping with " + std::to_string(pending_.size()) +
+            " records that the buffer could not take; they are produced again after a restart");
+        break;
+      }
+      buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
+    }
+    pending_.clear();
+  }
+
+  const Options& o_;
+  const DeviceRegistry& registry_;
+  Buffer& buffer_;
+  StopSignal& stop_;
+  bool realtime_;
+  SystemClock wall_;
+  VirtualClock virtual_clock_;
+  TimeMs start_ = 0;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<Simulator> simulator_;
+  RunState state_;
+  std::vector<Record> pending_;
+};
 
 }  // namespace
 
@@ -61,66 +213,43 @@ int run_gateway(const Options& options, StopSignal& stop) {
     return kExitRuntime;
   }
   if (sink_set.sinks.empty()) log::warn("no sink is enabled: records are produced and discarded");
+  std::vector<std::string> sink_names;
+  for (const auto& s : sink_set.sinks) sink_names.emplace_back(s->name());
 
   SystemClock wall;
-  const bool realtime = options.simulator.clock == ClockKind::realtime;
-  VirtualClock virtual_clock(options.simulator.start_time);
-  const TimeMs start = realtime ? wall.now() : options.simulator.start_time;
-
-  Pipeline pipeline(options.pipeline, registry, RecordEncoder(options.gateway.id));
-  Dispatcher dispatcher(std::move(sink_set.sinks), wall, stop, options.gateway.shutdown_timeout);
-  std::unique_ptr<Source> source;
-  if (options.simulator.enabled)
-    source = std::make_unique<Simulator>(options.simulator, registry, start);
-
-  log::info("started: gateway " + options.gateway.id + ", " + std::to_string(registry.size()) +
-            " devices, " + (realtime ? "realtime" : "virtual") + " clock from " +
-            format_iso8601(start));
-
-  std::vector<Event> events;
-  std::vector<Record> out;
-  pipeline.emit_registry(out);
-  dispatcher.deliver(out);
-  out.clear();
-
-  TimeMs last_arrival = wall.now();
-  bool completed = false;
-  while (!stop.stop_requested()) {
-    if (source && source->finished()) {
-      pipeline.finish(out);
-      log_reports(pipeline, realtime);
-      dispatcher.deliver(out);
-      out.clear();
-      completed = true;
-      break;
-    }
-    TimeMs now;
-    if (realtime) {
-      now = wall.now();
-    } else {
-      const TimeMs next = source ? source->next_arrival() : kTimeMax;
-      now = next >= kTimeMax - kVirtualStep ? next : next + kVirtualStep - 1;
-      virtual_clock.advance_to(now);
-    }
-    events.clear();
-    if (source) source->poll(now, events);
-    for (const Event& e : events) pipeline.process(e, out);
-    if (realtime) {
-      if (!events.empty())
-        last_arrival = now;
-      else if (now - last_arrival >= options.pipeline.idle_timeout)
-        pipeline.advance_watermark(now - options.pipeline.watermark_delay, out);
-    }
-    log_reports(pipeline, realtime);
-    dispatcher.deliver(out);
-    out.clear();
-    if (realtime || !source) {
-      const TimeMs next = source ? source->next_arrival() : kTimeMax;
-      wall.sleep_until(std::min(next, wall.now() + kRealtimeTick), stop);
-    }
+  std::unique_ptr<Buffer> buffer;
+  try {
+    buffer = std::make_unique<Buffer>(options.gateway, options.buffer, sink_names, wall);
+  } catch (const std::exception& e) {
+    log::error(std::string("cannot open the buffer: ") + e.what());
+    return kExitRuntime;
   }
-  if (!out.empty()) dispatcher.deliver(out);
-  log_summary(pipeline, dispatcher);
+
+  std::vector<std::unique_ptr<SinkRunner>> runners;
+  for (std::size_t i = 0; i < sink_set.sinks.size(); ++i) {
+    runners.push_back(std::make_unique<SinkRunner>(std::move(sink_set.sinks[i]), i, *buffer, wall));
+    runners.back()->start();
+  }
+
+  Gateway gateway(options, registry, *buffer, stop);
+  gateway.resume();
+  const bool completed = gateway.run();
+
+  // Drain: a completed bounded run waits for every sink; a stop gives them shutdown_timeout.
+  TimeMs deadline =
+      stop.stop_requested() ? wall.now() + options.gateway.shutdown_timeout : kTimeMax;
+  for (auto& r : runners) r->finish(deadline);
+  for (auto& r : runners) {
+    while (!r->done()) {
+      if (deadline == kTimeMax && stop.stop_requested()) {
+        deadline = wall.now() + options.gateway.shutdown_timeout;
+        for (auto& other : runners) other->finish(deadline);
+      }
+      buffer->wait_for_change(100);
+    }
+    r->join();
+  }
+  log_summary(gateway.pipeline(), runners);
   log::info(completed ? "bounded run complete: every window fired and every sink drained"
                       : "stopped");
   return kExitOk;

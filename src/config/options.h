@@ -95,6 +95,16 @@ struct SinkOptions {
   const std::string& topic(Stream s) const { return topics[stream_index(s)]; }
 };
 
+enum class WhenFull { drop_oldest, block };
+enum class SyncMode { normal, full };
+
+struct BufferOptions {
+  std::int64_t max_bytes = 1LL << 30;
+  DurationMs max_age = 7 * 86'400'000LL;
+  WhenFull when_full = WhenFull::drop_oldest;
+  SyncMode sync = SyncMode::normal;
+};
+
 struct HttpOptions {
   std::string listen = "127.0.0.1:8080";
 };
@@ -104,6 +114,7 @@ struct Options {
   GatewayOptions gateway;
   SimulatorOptions simulator;
   PipelineOptions pipeline;
+  BufferOptions buffer;
   SinkOptions sinks;
   HttpOptions http;
 };

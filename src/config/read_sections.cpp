@@ -199,6 +199,17 @@ void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
   r.finish();
 }
 
+void read_buffer(MapReader r, BufferOptions& o) {
+  r.size("max_bytes", o.max_bytes, 64 * 1024);
+  r.duration("max_age", o.max_age, 1000);
+  std::string when_full, sync;
+  if (r.choice("when_full", when_full, {"drop_oldest", "block"}))
+    o.when_full = when_full == "block" ? WhenFull::block : WhenFull::drop_oldest;
+  if (r.choice("sync", sync, {"normal", "full"}))
+    o.sync = sync == "full" ? SyncMode::full : SyncMode::normal;
+  r.finish();
+}
+
 void read_http(MapReader r, HttpOptions& o) {
   if (r.str("listen", o.listen)) {
     const auto colon = o.listen.rfind(':');
@@ -225,6 +236,7 @@ void read_all_sections(ConfigContext& ctx, const YAML::Node& root,
   read_gateway(section("gateway"), config_dir, out.gateway);
   read_simulator(section("simulator"), config_dir, out.simulator);
   read_pipeline(section("pipeline"), out.pipeline);
+  read_buffer(section("buffer"), out.buffer);
   read_sinks(section("sinks"), config_dir, out.sinks);
   read_http(section("http"), out.http);
   r.finish();

@@ -3,6 +3,7 @@
 
 #include "core/clock.h"
 #include "core/stop_signal.h"
+#include "core/wakeup.h"
 
 namespace gw {
 
@@ -19,6 +20,12 @@ bool SystemClock::sleep_until(TimeMs deadline, StopSignal& stop) {
     stop.cv_.wait_for(lock, std::chrono::milliseconds(left));
   }
   return false;
+}
+
+void Wakeup::wait_for(DurationMs timeout) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t seen = generation_;
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout), [&] { return generation_ != seen; });
 }
 
 bool VirtualClock::sleep_until(TimeMs deadline, StopSignal& stop) {

@@ -23,4 +23,33 @@ void AlertWindows::fire_until(TimeMs watermark, const Emit& emit) {
   }
 }
 
+AlertWindows::State AlertWindows::state() const {
+  State s;
+  for (const auto& [start, counts] : windows_) {
+    auto& v = s[start];
+    v.assign(counts.begin(), counts.end());
+    std::sort(v.begin(), v.end());
+  }
+  return s;
+}
+
+bool AlertWindows::restore(const State& state, std::string& error) {
+  std::map<TimeMs, std::unordered_map<std::uint32_t, std::int64_t>> windows;
+  for (const auto& [start, counts] : state) {
+    if (floor_to(start, slide_) != start || start > kTimeMax - size_) {
+      error = "an alert window start is not a multiple of the slide";
+      return false;
+    }
+    auto& w = windows[start];
+    for (const auto& [device, count] : counts) {
+      if (count <= 0 || !w.emplace(device, count).second) {
+        error = "an alert window has a count <= 0 or a device listed twice";
+        return false;
+      }
+    }
+  }
+  windows_ = std::move(windows);
+  return true;
+}
+
 }  // namespace gw

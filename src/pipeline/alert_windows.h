@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -19,6 +20,8 @@ class AlertWindows {
  public:
   using DeviceCount = std::pair<std::uint32_t, std::int64_t>;  // (device index, rejections)
   using Emit = std::function<void(TimeMs start, TimeMs end, std::span<const DeviceCount> counts)>;
+  // Complete state: per open window (by start), its counts in device-index order.
+  using State = std::map<TimeMs, std::vector<DeviceCount>>;
 
   AlertWindows(DurationMs size, DurationMs slide) : size_(size), slide_(slide) {}
 
@@ -31,6 +34,11 @@ class AlertWindows {
   // Fires every window whose end <= watermark, oldest first; counts in device-index order.
   void fire_until(TimeMs watermark, const Emit& emit);
   std::size_t open_windows() const { return windows_.size(); }
+
+  State state() const;
+  // Replaces the state. False with `error`, nothing changed, if it is inconsistent: a window
+  // start not aligned to slide, a count <= 0, a device listed twice in a window.
+  bool restore(const State& state, std::string& error);
 
  private:
   DurationMs size_, slide_;

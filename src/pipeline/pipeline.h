@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct PipelineCounters {
   std::uint64_t aggregates_out = 0;
   std::uint64_t alerts_out = 0;
   std::uint64_t alert_windows_fired = 0;
+  bool operator==(const PipelineCounters&) const = default;
 };
 
 // What a fired window produced, for the operator's log.
@@ -56,6 +58,15 @@ class Pipeline {
   // Reports of windows fired since the last call.
   std::vector<WindowReport> take_reports() { return std::exchange(reports_, {}); }
   const RecordEncoder& encoder() const { return encoder_; }
+
+  // Complete state as JSON ("version": 1): watermark, open sales windows, open alert windows
+  // (devices by deviceId) and counters; not the reports. Equal states give equal snapshots.
+  std::string snapshot() const;
+  // On a Pipeline with the same options and registry: adopts the snapshot's state, so that it
+  // goes on exactly as the snapshotted one would have. False with `error`, nothing changed,
+  // if the snapshot is malformed, of another version, taken with other window sizes, or names
+  // a device the registry does not know.
+  bool restore(std::string_view data, std::string& error);
 
  private:
   void on_sale(const SaleEvent& e, std::vector<Record>& out);

@@ -1,6 +1,7 @@
 #include "pipeline/sales_windows.h"
 
 #include <algorithm>
+#include <numeric>
 
 namespace gw {
 
@@ -42,6 +43,40 @@ void SalesWindows::fire_until(TimeMs watermark,
       emit(SalesAggregate{names_[s], node.key(), node.key() + size_, accs[s].sum, accs[s].count});
     }
   }
+}
+
+bool SalesWindows::restore(State state, std::string& error) {
+  std::unordered_map<std::string, std::uint32_t> index;
+  for (std::uint32_t i = 0; i < state.stores.size(); ++i) {
+    if (!index.emplace(state.stores[i], i).second) {
+      error = "store ";
+      error += state.stores[i];
+      error += " is named twice";
+      return false;
+    }
+  }
+  for (const auto& [start, accs] : state.windows) {
+    if (floor_to(start, size_) != start || start > kTimeMax - size_) {
+      error = "a sales window start is not a multiple of the window size";
+      return false;
+    }
+    const bool negative =
+        std::any_of(accs.begin(), accs.end(), [](const Acc& a) { return a.count < 0; });
+    if (accs.size() > state.stores.size() || negative) {
+      error = "a sales window has an unknown store or a negative count";
+      return false;
+    }
+  }
+  names_ = std::move(state.stores);
+  index_ = std::move(index);
+  sorted_.resize(names_.size());
+  std::iota(sorted_.begin(), sorted_.end(), 0U);
+  std::sort(sorted_.begin(), sorted_.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return names_[a] < names_[b]; });
+  windows_ = std::move(state.windows);
+  cached_start_ = kTimeMin;
+  cached_ = nullptr;
+  return true;
 }
 
 }  // namespace gw

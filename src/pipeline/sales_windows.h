@@ -18,6 +18,16 @@ namespace gw {
 
 class SalesWindows {
  public:
+  struct Acc {
+    std::int64_t sum = 0, count = 0;
+  };
+  // Complete state: store names in interning order (index = position) and, per open window,
+  // (sum, count) by store index; a store without sales in the window has count 0.
+  struct State {
+    std::vector<std::string> stores;
+    std::map<TimeMs, std::vector<Acc>> windows;  // by window start
+  };
+
   explicit SalesWindows(DurationMs size) : size_(size) {}
 
   // Index of a store; new stores are added on first sight.
@@ -29,10 +39,12 @@ class SalesWindows {
   std::size_t open_windows() const { return windows_.size(); }
   DurationMs size() const { return size_; }
 
+  State state() const { return {names_, windows_}; }
+  // Replaces the state. False with `error`, nothing changed, if it is inconsistent: a store
+  // named twice, a window start not aligned to size, more stores than named, a count < 0.
+  bool restore(State state, std::string& error);
+
  private:
-  struct Acc {
-    std::int64_t sum = 0, count = 0;
-  };
   DurationMs size_;
   std::vector<std::string> names_;
   std::unordered_map<std::string, std::uint32_t> index_;

@@ -22,6 +22,11 @@ class Watermark {
   }
   TimeMs value() const { return value_; }
   TimeMs max_seen() const { return max_seen_; }
+  // Sets both values as a snapshot recorded them (the one way back, for restores).
+  void restore(TimeMs max_seen, TimeMs value) {
+    max_seen_ = max_seen;
+    value_ = value;
+  }
 
  private:
   DurationMs delay_;

@@ -1,11 +1,40 @@
 #include "sources/simulator.h"
 
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <utility>
 
 #include "core/geo.h"
 #include "sources/registry_builder.h"
 
 namespace gw {
+namespace {
+
+constexpr int kSnapshotVersion = 1;
+
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (const auto p : parts) s += p;
+  return s;
+}
+
+const rapidjson::Value* member(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return nullptr;
+  const auto it = obj.FindMember(name);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string_view text(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+
+}  // namespace
 
 bool Simulator::GenLater::operator()(std::uint32_t a, std::uint32_t b) const {
   const Entity& x = (*entities)[a];
@@ -24,8 +53,7 @@ Simulator::Simulator(const SimulatorOptions& options, const DeviceRegistry& regi
     : options_(options),
       start_(start),
       end_(options.duration ? start + *options.duration : kTimeMax),
-      to_generate_(GenLater{&entities_}),
-      in_flight_(ArrivalLater{&entities_}) {
+      to_generate_(GenLater{&entities_}) {
   for (const auto& d : options.disruptions) {
     disruptions_.push_back({d.from.resolve(start), d.until.resolve(start), d.rejected_ratio});
   }
@@ -60,8 +88,13 @@ Simulator::Simulator(const SimulatorOptions& options, const DeviceRegistry& regi
     }
     entities_.push_back(std::move(e));
   }
+  for (auto& e : entities_) schedule_next(e, start_);
+  rebuild_to_generate();
+}
+
+void Simulator::rebuild_to_generate() {
+  to_generate_ = decltype(to_generate_)(GenLater{&entities_});
   for (std::uint32_t i = 0; i < entities_.size(); ++i) {
-    schedule_next(entities_[i], start_);
     if (entities_[i].next_time < end_) to_generate_.push(i);
   }
 }
@@ -71,25 +104,35 @@ void Simulator::schedule_next(Entity& e, TimeMs previous) {
   e.next_time = previous + static_cast<TimeMs>(std::llround(gap));
 }
 
+Event Simulator::make_event(const Entity& e, std::uint64_t seq, TimeMs t) const {
+  const DrawKey k = e.key.combine(seq);
+  std::string id = uuid_from_bits(k.combine("id-hi").bits(), k.combine("id-lo").bits());
+  if (e.kind == Kind::sale) {
+    return SaleEvent{e.id, k.combine("amount").uniform(options_.amount_min, options_.amount_max), t,
+                     std::move(id)};
+  }
+  double ratio = options_.rejected_ratio;
+  for (const std::size_t i : e.disruptions) {
+    if (t >= disruptions_[i].from && t < disruptions_[i].until)
+      ratio = disruptions_[i].rejected_ratio;
+  }
+  return AccessEvent{e.id, k.combine("rejected").unit() < ratio, t, std::move(id)};
+}
+
+DurationMs Simulator::arrival_delay(const Entity& e, std::uint64_t seq) const {
+  if (options_.max_delay <= 0) return 0;
+  return e.key.combine(seq).combine("delay").uniform(0, options_.max_delay);
+}
+
+Simulator::Pending Simulator::make_pending(std::uint32_t index, std::uint64_t seq, TimeMs t) const {
+  const Entity& e = entities_[index];
+  return Pending{t + arrival_delay(e, seq), index, seq, t, make_event(e, seq, t)};
+}
+
 Simulator::Pending Simulator::generate(std::uint32_t index) {
   Entity& e = entities_[index];
-  const DrawKey k = e.key.combine(e.seq);
   const TimeMs t = e.next_time;
-  const TimeMs delay =
-      options_.max_delay > 0 ? k.combine("delay").uniform(0, options_.max_delay) : 0;
-  std::string id = uuid_from_bits(k.combine("id-hi").bits(), k.combine("id-lo").bits());
-  Pending p{t + delay, index, e.seq, {}};
-  if (e.kind == Kind::sale) {
-    p.event = SaleEvent{e.id, k.combine("amount").uniform(options_.amount_min, options_.amount_max),
-                        t, std::move(id)};
-  } else {
-    double ratio = options_.rejected_ratio;
-    for (const std::size_t i : e.disruptions) {
-      if (t >= disruptions_[i].from && t < disruptions_[i].until)
-        ratio = disruptions_[i].rejected_ratio;
-    }
-    p.event = AccessEvent{e.id, k.combine("rejected").unit() < ratio, t, std::move(id)};
-  }
+  Pending p = make_pending(index, e.seq, t);
   ++e.seq;
   schedule_next(e, t);
   return p;
@@ -101,25 +144,156 @@ void Simulator::poll(TimeMs now, std::vector<Event>& out) {
   while (!to_generate_.empty() && entities_[to_generate_.top()].next_time <= now) {
     const std::uint32_t index = to_generate_.top();
     to_generate_.pop();
-    in_flight_.push(generate(index));
+    in_flight_.push_back(generate(index));
+    std::push_heap(in_flight_.begin(), in_flight_.end(), ArrivalLater{});
     if (entities_[index].next_time < end_) to_generate_.push(index);
   }
-  while (!in_flight_.empty() && in_flight_.top().arrival <= now) {
-    // priority_queue::top is const; the event is moved out just before pop.
-    out.push_back(std::move(const_cast<Pending&>(in_flight_.top()).event));
-    in_flight_.pop();
+  while (!in_flight_.empty() && in_flight_.front().arrival <= now) {
+    std::pop_heap(in_flight_.begin(), in_flight_.end(), ArrivalLater{});
+    out.push_back(std::move(in_flight_.back().event));
+    in_flight_.pop_back();
   }
 }
 
 TimeMs Simulator::next_arrival() const {
   TimeMs t = kTimeMax;
-  if (!in_flight_.empty()) t = in_flight_.top().arrival;
+  if (!in_flight_.empty()) t = in_flight_.front().arrival;
   if (!to_generate_.empty()) t = std::min(t, entities_[to_generate_.top()].next_time);
   return t;
 }
 
 bool Simulator::finished() const {
   return in_flight_.empty() && to_generate_.empty();
+}
+
+std::string Simulator::snapshot() const {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("version");
+  w.Int(kSnapshotVersion);
+  w.Key("kind");
+  w.String("simulator");
+  w.Key("seed");
+  w.Uint64(options_.seed);
+  w.Key("start");
+  w.Int64(start_);
+  w.Key("end");
+  w.Int64(end_);
+  w.Key("entities");
+  w.StartArray();
+  for (const auto& e : entities_) {
+    w.StartObject();
+    w.Key("kind");
+    w.String(e.kind == Kind::sale ? "sale" : "access");
+    w.Key("id");
+    w.String(e.id);
+    w.Key("seq");
+    w.Uint64(e.seq);
+    w.Key("next");
+    w.Int64(e.next_time);
+    w.EndObject();
+  }
+  w.EndArray();
+  // In arrival order, so that equal states give equal text whatever the heap's layout.
+  std::vector<const Pending*> pending;
+  for (const auto& p : in_flight_) pending.push_back(&p);
+  std::sort(pending.begin(), pending.end(),
+            [](const Pending* a, const Pending* b) { return ArrivalLater{}(*b, *a); });
+  w.Key("in_flight");  // [entity index, seq, event time]
+  w.StartArray();
+  for (const Pending* p : pending) {
+    w.StartArray();
+    w.Uint(p->entity);
+    w.Uint64(p->seq);
+    w.Int64(p->time);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+bool Simulator::restore(std::string_view data, std::string& error) {
+  const auto fail = [&](std::string message) {
+    error = cat({"simulator snapshot: ", message});
+    return false;
+  };
+  rapidjson::Document doc;
+  doc.Parse(data.data(), data.size());
+  if (doc.HasParseError())
+    return fail(cat({"invalid JSON: ", GetParseError_En(doc.GetParseError())}));
+  const auto* version = member(doc, "version");
+  if (!version || !version->IsInt()) return fail("no \"version\"");
+  if (version->GetInt() != kSnapshotVersion)
+    return fail(cat({"unsupported version ", std::to_string(version->GetInt())}));
+  const auto* kind = member(doc, "kind");
+  if (!kind || !kind->IsString() || text(*kind) != "simulator") return fail("not a simulator's");
+  const auto* seed = member(doc, "seed");
+  const auto* start = member(doc, "start");
+  const auto* end = member(doc, "end");
+  if (!seed || !seed->IsUint64() || !start || !start->IsInt64() || !end || !end->IsInt64())
+    return fail("\"seed\", \"start\" or \"end\" missing or not an integer");
+  if (seed->GetUint64() != options_.seed || start->GetInt64() != start_ || end->GetInt64() != end_)
+    return fail("taken with another seed, start or duration");
+
+  const auto* entities = member(doc, "entities");
+  if (!entities || !entities->IsArray()) return fail("\"entities\" missing or not an array");
+  if (entities->Size() != entities_.size()) {
+    return fail(cat({"has ", std::to_string(entities->Size()), " entities, this simulator ",
+                     std::to_string(entities_.size())}));
+  }
+  std::vector<std::pair<std::uint64_t, TimeMs>> state;  // (seq, next_time) per entity
+  for (rapidjson::SizeType i = 0; i < entities->Size(); ++i) {
+    const auto& v = (*entities)[i];
+    const Entity& e = entities_[i];
+    const auto* k = member(v, "kind");
+    const auto* id = member(v, "id");
+    const auto* seq = member(v, "seq");
+    const auto* next = member(v, "next");
+    if (!k || !k->IsString() || !id || !id->IsString() || !seq || !seq->IsUint64() || !next ||
+        !next->IsInt64()) {
+      return fail(cat({"entity ", std::to_string(i), " is malformed"}));
+    }
+    if (text(*k) != (e.kind == Kind::sale ? "sale" : "access") || text(*id) != e.id)
+      return fail(cat({"entity ", std::to_string(i), " is ", text(*id), ", expected ", e.id}));
+    if (next->GetInt64() < start_)
+      return fail(cat({"entity ", e.id, " has its next event before the start"}));
+    state.emplace_back(seq->GetUint64(), next->GetInt64());
+  }
+
+  const auto* in_flight = member(doc, "in_flight");
+  if (!in_flight || !in_flight->IsArray()) return fail("\"in_flight\" missing or not an array");
+  std::vector<Pending> pending;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> ids;
+  for (const auto& v : in_flight->GetArray()) {
+    if (!v.IsArray() || v.Size() != 3 || !v[0].IsUint() || !v[1].IsUint64() || !v[2].IsInt64())
+      return fail("an in-flight event is not [entity, seq, time]");
+    const std::uint32_t index = v[0].GetUint();
+    const std::uint64_t seq = v[1].GetUint64();
+    const TimeMs t = v[2].GetInt64();
+    if (index >= state.size() || seq >= state[index].first || t < start_ || t >= end_)
+      return fail("an in-flight event is out of range");
+    ids.emplace_back(index, seq);
+    pending.push_back(make_pending(index, seq, t));
+  }
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
+    return fail("an in-flight event is listed twice");
+
+  for (std::size_t i = 0; i < entities_.size(); ++i) {
+    entities_[i].seq = state[i].first;
+    entities_[i].next_time = state[i].second;
+  }
+  in_flight_ = std::move(pending);
+  std::make_heap(in_flight_.begin(), in_flight_.end(), ArrivalLater{});
+  rebuild_to_generate();
+  return true;
+}
+
+void Simulator::resume_at(TimeMs now) {
+  for (auto& e : entities_) e.next_time = std::max(e.next_time, now);
+  rebuild_to_generate();
 }
 
 }  // namespace gw

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/options.h"
@@ -32,6 +33,20 @@ class Simulator final : public Source {
   TimeMs start() const { return start_; }
   TimeMs end() const { return end_; }
 
+  // Complete state as JSON ("version": 1): per entity its id, seq and next event time, plus
+  // every in-flight event as (entity, seq, event time); in-flight events are regenerated on
+  // restore, byte-identical. Canonical: equal states give equal snapshots.
+  std::string snapshot() const;
+  // On a freshly constructed Simulator with the same options, registry and start: adopts the
+  // snapshot's state. Returns false with `error` set, and changes nothing, if the snapshot is
+  // malformed, of another version, or does not match (seed, start, end, entity ids).
+  bool restore(std::string_view data, std::string& error);
+  // Realtime restarts, after restore(): every entity whose next event time is before `now`
+  // jumps to `now` (the outage is skipped, not replayed as a burst); sequence numbers are
+  // kept, so event ids stay unique. In-flight events are kept (overdue ones arrive at the next
+  // poll); entities that reach end() stay finished. Not for virtual-clock replays.
+  void resume_at(TimeMs now);
+
  private:
   enum class Kind : std::uint8_t { sale = 0, access = 1 };
   struct Entity {
@@ -47,6 +62,7 @@ class Simulator final : public Source {
     TimeMs arrival;
     std::uint32_t entity;
     std::uint64_t seq;
+    TimeMs time;  // event time
     Event event;
   };
   struct Disruption {
@@ -57,20 +73,25 @@ class Simulator final : public Source {
     bool operator()(std::uint32_t a, std::uint32_t b) const;
     const std::vector<Entity>* entities;
   };
-  struct ArrivalLater {
+  struct ArrivalLater {  // heap order of in_flight_: earliest (arrival, entity, seq) on top
     bool operator()(const Pending& a, const Pending& b) const;
-    const std::vector<Entity>* entities;
   };
 
   void schedule_next(Entity& e, TimeMs previous);
-  Pending generate(std::uint32_t index);
+  // Event `seq` of an entity at event time t, and its arrival delay: pure functions of
+  // (entity key, seq, t), so restore() regenerates in-flight events byte-identical.
+  Event make_event(const Entity& e, std::uint64_t seq, TimeMs t) const;
+  DurationMs arrival_delay(const Entity& e, std::uint64_t seq) const;
+  Pending make_pending(std::uint32_t index, std::uint64_t seq, TimeMs t) const;
+  Pending generate(std::uint32_t index);  // the entity's next event; advances the entity
+  void rebuild_to_generate();
 
   SimulatorOptions options_;
   TimeMs start_, end_;
   std::vector<Entity> entities_;
   std::vector<Disruption> disruptions_;
   std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, GenLater> to_generate_;
-  std::priority_queue<Pending, std::vector<Pending>, ArrivalLater> in_flight_;
+  std::vector<Pending> in_flight_;  // a heap under ArrivalLater
 };
 
 }  // namespace gw

@@ -1,10 +1,49 @@
 #include "sinks/file/file_sink.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
+#include "core/log.h"
+
 namespace gw {
+
+// A crash can leave the last line half-written. Cut it off: its record was never confirmed,
+// so the buffer sends it again whole.
+bool FileSink::drop_partial_line(const std::string& path, std::string& error) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return true;  // no file yet
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  off_t keep = size;
+  char buf[4096];
+  while (keep > 0) {
+    const off_t from =
+        keep > static_cast<off_t>(sizeof buf) ? keep - static_cast<off_t>(sizeof buf) : 0;
+    const ssize_t n = ::pread(fd, buf, static_cast<std::size_t>(keep - from), from);
+    if (n <= 0) break;
+    const char* nl = static_cast<const char*>(memrchr(buf, '\n', static_cast<std::size_t>(n)));
+    if (nl) {
+      keep = from + (nl - buf) + 1;
+      break;
+    }
+    keep = from;
+  }
+  bool ok = true;
+  if (keep != size) {
+    if (::ftruncate(fd, keep) != 0) {
+      error = "cannot truncate " + path + ": " + std::strerror(errno);
+      ok = false;
+    } else {
+      log::warn("file sink: removed a partial last line (" + std::to_string(size - keep) +
+                " bytes) from " + path + " left by a crash; its record is sent again");
+    }
+  }
+  ::close(fd);
+  return ok;
+}
 
 FileSink::FileSink(std::string directory, std::array<std::string, kStreamCount> topics)
     : directory_(std::move(directory)), topics_(std::move(topics)) {}
@@ -28,6 +67,7 @@ std::FILE* FileSink::file_for(Stream s, std::string& error) {
     return nullptr;
   }
   const std::string path = path_of(s);
+  if (!drop_partial_line(path, error)) return nullptr;
   f = std::fopen(path.c_str(), "ab");
   if (!f) error = "cannot open " + path + ": " + std::strerror(errno);
   return f;

@@ -1,0 +1,406 @@
+#include "buffer/buffer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "buffer/chunk_codec.h"
+#include "core/log.h"
+
+namespace gw {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Dropped first to last when the buffer is full: raw events first, alerts last.
+constexpr std::array<Stream, kStreamCount> kDropOrder = {
+    Stream::events,  Stream::events_geo,      Stream::sales,
+    Stream::devices, Stream::sales_aggregate, Stream::alerts};
+
+constexpr std::size_t kMaxChunkRaw = 1u << 30;
+
+std::string drop_counter(Stream s, DropReason r) {
+  return "drops." + std::string(stream_name(s)) + "." + std::string(drop_reason_name(r));
+}
+
+// "2026-11-27T22:30:05.123Z" -> "20261127T223005Z" for file names.
+std::string compact_time(TimeMs t) {
+  std::string iso = format_iso8601(t), out;
+  for (char c : iso.substr(0, 19))
+    if (c != '-' && c != ':') out += c;
+  return out + "Z";
+}
+
+}  // namespace
+
+std::string_view drop_reason_name(DropReason r) {
+  switch (r) {
+    case DropReason::full:
+      return "full";
+    case DropReason::expired:
+      return "expired";
+    case DropReason::rejected:
+      return "rejected";
+  }
+  return "unknown";
+}
+
+Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options,
+               const std::vector<std::string>& sink_names, Clock& wall_clock)
+    : path_((fs::path(gateway.data_dir) / "gateway.db").string()),
+      options_(options),
+      clock_(wall_clock) {
+  std::error_code ec;
+  fs::create_directories(gateway.data_dir, ec);
+  if (ec)
+    throw sql::SqliteError(SQLITE_CANTOPEN,
+                           "cannot create " + gateway.data_dir + ": " + ec.message());
+  open_or_recover();
+  setup_sinks(sink_names);
+  auto s = db_->prepare("SELECT COALESCE(SUM(bytes), 0) FROM chunks");
+  if (s.step()) bytes_ = s.int64(0);
+}
+
+void Buffer::open_or_recover() {
+  // Create the file 0600 before SQLite does; its -wal and -shm files inherit the mode.
+  const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
+  try {
+    db_ = std::make_unique<sql::Connection>(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    std::string verdict;
+    {
+      auto check = db_->prepare("PRAGMA quick_check");
+      verdict = check.step() ? check.text(0) : "no answer";
+    }
+    if (verdict != "ok") throw sql::SqliteError(SQLITE_CORRUPT, "integrity check: " + verdict);
+    create_schema();
+    return;
+  } catch (const sql::SqliteError& e) {
+    db_.reset();
+    const std::string aside = path_ + ".corrupt-" + compact_time(clock_.now());
+    log::error("buffer " + path_ + " is unusable (" + e.what() + "); moved aside to " + aside +
+               " and starting a fresh buffer");
+    std::error_code ec;
+    fs::rename(path_, aside, ec);
+    for (const char* suffix : {"-wal", "-shm"}) {
+      fs::rename(path_ + suffix, aside + suffix, ec);
+    }
+    ++corruptions_this_start_;
+  }
+  const int fd2 = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd2 >= 0) ::close(fd2);
+  db_ = std::make_unique<sql::Connection>(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  create_schema();
+  add_counter("buffer_corruptions", corruptions_this_start_);
+}
+
+void Buffer::create_schema() {
+  db_->exec("PRAGMA journal_mode=WAL");
+  db_->exec(options_.sync == SyncMode::full ? "PRAGMA synchronous=FULL"
+                                            : "PRAGMA synchronous=NORMAL");
+  db_->exec(
+      "CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY AUTOINCREMENT, stream INTEGER NOT "
+      "NULL, records INTEGER NOT NULL, bytes INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, "
+      "created_ms INTEGER NOT NULL, pending INTEGER NOT NULL, data BLOB NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS chunks_by_stream ON chunks(stream, id);"
+      "CREATE TABLE IF NOT EXISTS sinks(name TEXT PRIMARY KEY, bit INTEGER NOT NULL UNIQUE);"
+      "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);");
+}
+
+void Buffer::setup_sinks(const std::vector<std::string>& names) {
+  db_->exec("BEGIN IMMEDIATE");
+  try {
+    std::map<std::string, std::int64_t> known;
+    {
+      auto s = db_->prepare("SELECT name, bit FROM sinks");
+      while (s.step()) known[s.text(0)] = s.int64(1);
+    }
+    for (const auto& name : names) {
+      if (!known.count(name)) {
+        std::int64_t bit = 0;
+        while (std::any_of(known.begin(), known.end(),
+                           [&](const auto& kv) { return kv.second == bit; }))
+          ++bit;
+        if (bit >= 62) throw sql::SqliteError(SQLITE_ERROR, "too many sinks");
+        db_->prepare("INSERT INTO sinks(name, bit) VALUES(?, ?)").bind(1, name).bind(2, bit).run();
+        known[name] = bit;
+      }
+      sink_bits_.push_back(std::int64_t{1} << known[name]);
+      all_sinks_mask_ |= sink_bits_.back();
+    }
+    // Sinks no longer enabled confirm everything they left behind.
+    db_->prepare("UPDATE chunks SET pending = pending & ? WHERE pending & ~? != 0")
+        .bind(1, all_sinks_mask_)
+        .bind(2, all_sinks_mask_)
+        .run();
+    db_->exec("DELETE FROM chunks WHERE pending = 0");
+    db_->exec("COMMIT");
+  } catch (...) {
+    db_->exec("ROLLBACK");
+    throw;
+  }
+}
+
+void Buffer::add_counter(const std::string& name, std::int64_t delta) {
+  if (delta == 0) return;
+  db_->prepare(
+         "INSERT INTO counters(name, value) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET value = "
+         "value + ?2")
+      .bind(1, name)
+      .bind(2, delta)
+      .run();
+}
+
+void Buffer::drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
+                        DropReason reason) {
+  db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, id).run();
+  bytes_ -= bytes;
+  add_counter(drop_counter(stream, reason), records);
+}
+
+bool Buffer::make_room(std::int64_t incoming) {
+  for (const Stream s : kDropOrder) {
+    while (bytes_ + incoming > options_.max_bytes) {
+      auto q = db_->prepare(
+          "SELECT id, records, bytes FROM chunks WHERE stream = ? ORDER BY id LIMIT 1");
+      q.bind(1, static_cast<std::int64_t>(stream_index(s)));
+      if (!q.step()) break;
+      drop_chunk(q.int64(0), s, q.int64(1), q.int64(2), DropReason::full);
+    }
+  }
+  return bytes_ + incoming <= options_.max_bytes;
+}
+
+CommitResult Buffer::commit(std::span<const Record> records, const std::string* state) {
+  std::array<std::vector<const Record*>, kStreamCount> by_stream;
+  for (const Record& r : records) by_stream[stream_index(r.stream)].push_back(&r);
+  std::array<std::string, kStreamCount> blobs;
+  std::int64_t incoming = 0;
+  for (std::size_t i = 0; i < kStreamCount; ++i) {
+    if (by_stream[i].empty()) continue;
+    blobs[i] = encode_chunk(by_stream[i]);
+    incoming += static_cast<std::int64_t>(blobs[i].size());
+  }
+  std::lock_guard lock(mutex_);
+  if (options_.when_full == WhenFull::block && bytes_ > 0 && bytes_ + incoming > options_.max_bytes)
+    return CommitResult::no_room;
+  const std::int64_t bytes_before = bytes_;
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+    try {
+      if (options_.when_full == WhenFull::drop_oldest && bytes_ + incoming > options_.max_bytes)
+        make_room(incoming);
+      const TimeMs now = clock_.now();
+      auto insert = db_->prepare(
+          "INSERT INTO chunks(stream, records, bytes, raw_bytes, created_ms, pending, data) "
+          "VALUES(?, ?, ?, ?, ?, ?, ?)");
+      for (std::size_t i = 0; i < kStreamCount; ++i) {
+        if (by_stream[i].empty()) continue;
+        if (all_sinks_mask_ == 0) continue;  // no sink: nothing to keep
+        insert.bind(1, static_cast<std::int64_t>(i))
+            .bind(2, static_cast<std::int64_t>(by_stream[i].size()))
+            .bind(3, static_cast<std::int64_t>(blobs[i].size()))
+            .bind(4, static_cast<std::int64_t>(raw_chunk_size(by_stream[i])))
+            .bind(5, now)
+            .bind(6, all_sinks_mask_)
+            .bind_blob(7, blobs[i]);
+        insert.run();
+        bytes_ += static_cast<std::int64_t>(blobs[i].size());
+      }
+      if (state) {
+        db_->prepare("INSERT OR REPLACE INTO state(key, value) VALUES('pipeline', ?)")
+            .bind_blob(1, *state)
+            .run();
+      }
+      db_->exec("COMMIT");
+    } catch (...) {
+      db_->exec("ROLLBACK");
+      throw;
+    }
+  } catch (const sql::SqliteError& e) {
+    bytes_ = bytes_before;
+    ++commit_failures_;
+    if (commit_failures_ == 1 || commit_failures_ % 100 == 0)
+      log::error(std::string("buffer commit failed (will retry): ") + e.what());
+    return CommitResult::failed;
+  }
+  changed_.notify();
+  return CommitResult::ok;
+}
+
+std::int64_t Buffer::commit_failures() const {
+  std::lock_guard lock(mutex_);
+  return commit_failures_;
+}
+
+std::optional<std::string> Buffer::load_state() {
+  std::lock_guard lock(mutex_);
+  auto s = db_->prepare("SELECT value FROM state WHERE key = 'pipeline'");
+  if (!s.step()) return std::nullopt;
+  return s.blob(0);
+}
+
+bool Buffer::has_room() const {
+  std::lock_guard lock(mutex_);
+  return options_.when_full == WhenFull::drop_oldest || bytes_ < options_.max_bytes;
+}
+
+std::int64_t Buffer::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
+std::optional<BufferChunk> Buffer::next_for(std::size_t sink, std::int64_t after) {
+  std::lock_guard lock(mutex_);
+  auto q = db_->prepare(
+      "SELECT id, stream, raw_bytes, data FROM chunks WHERE id > ? AND pending & ? ORDER BY id "
+      "LIMIT 1");
+  q.bind(1, after).bind(2, sink_bits_[sink]);
+  while (q.step()) {
+    BufferChunk c;
+    c.id = q.int64(0);
+    const std::int64_t stream = q.int64(1);
+    if (stream < 0 || stream >= static_cast<std::int64_t>(kStreamCount)) break;
+    c.stream = kAllStreams[static_cast<std::size_t>(stream)];
+    auto records = decode_chunk(
+        c.stream, q.blob(3),
+        std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(q.int64(2)) + 64));
+    if (!records) {
+      log::error("buffer chunk " + std::to_string(c.id) + " is corrupt; dropped");
+      const std::int64_t id = c.id;
+      q.reset();
+      db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, id).run();
+      add_counter("corrupt_chunks", 1);
+      return std::nullopt;
+    }
+    c.records = std::move(*records);
+    return c;
+  }
+  return std::nullopt;
+}
+
+void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {
+  {
+    std::lock_guard lock(mutex_);
+    const std::int64_t bit = sink_bits_[sink];
+    db_->exec("BEGIN IMMEDIATE");
+    try {
+      db_->prepare("UPDATE chunks SET pending = pending & ~? WHERE id = ?")
+          .bind(1, bit)
+          .bind(2, chunk_id)
+          .run();
+      auto q = db_->prepare("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
+      q.bind(1, chunk_id);
+      if (q.step()) {
+        bytes_ -= q.int64(0);
+        q.reset();
+        db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, chunk_id).run();
+      }
+      db_->exec("COMMIT");
+    } catch (...) {
+      db_->exec("ROLLBACK");
+      throw;
+    }
+  }
+  changed_.notify();
+}
+
+void Buffer::reject(std::size_t sink, const BufferChunk& chunk) {
+  {
+    std::lock_guard lock(mutex_);
+    add_counter(drop_counter(chunk.stream, DropReason::rejected),
+                static_cast<std::int64_t>(chunk.records.size()));
+  }
+  confirm(sink, chunk.id);
+}
+
+std::int64_t Buffer::backlog(std::size_t sink) {
+  std::lock_guard lock(mutex_);
+  auto q = db_->prepare("SELECT COALESCE(SUM(records), 0) FROM chunks WHERE pending & ?");
+  q.bind(1, sink_bits_[sink]);
+  return q.step() ? q.int64(0) : 0;
+}
+
+void Buffer::wait_for_change(DurationMs timeout) {
+  changed_.wait_for(timeout);
+}
+void Buffer::notify_all() {
+  changed_.notify();
+}
+
+std::int64_t Buffer::expire() {
+  std::int64_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const TimeMs cutoff = clock_.now() - options_.max_age;
+    db_->exec("BEGIN IMMEDIATE");
+    try {
+      auto q = db_->prepare(
+          "SELECT id, stream, records, bytes FROM chunks WHERE created_ms < ? ORDER BY id");
+      q.bind(1, cutoff);
+      std::vector<std::array<std::int64_t, 4>> old;
+      while (q.step()) old.push_back({q.int64(0), q.int64(1), q.int64(2), q.int64(3)});
+      q.reset();
+      for (const auto& [id, stream, records, bytes] : old) {
+        drop_chunk(id, kAllStreams[static_cast<std::size_t>(stream)], records, bytes,
+                   DropReason::expired);
+        dropped += records;
+      }
+      db_->exec("COMMIT");
+    } catch (...) {
+      db_->exec("ROLLBACK");
+      throw;
+    }
+  }
+  if (dropped > 0) {
+    log::warn("buffer: " + std::to_string(dropped) + " records older than buffer.max_age (" +
+              format_duration(options_.max_age) + ") were deleted unsent");
+    changed_.notify();
+  }
+  return dropped;
+}
+
+BufferStats Buffer::read_stats(const std::string& db_path) {
+  BufferStats st;
+  sql::Connection db(db_path, SQLITE_OPEN_READONLY);
+  {
+    auto q = db.prepare(
+        "SELECT stream, SUM(records), SUM(bytes), MIN(created_ms) FROM chunks GROUP BY stream");
+    while (q.step()) {
+      const auto i = static_cast<std::size_t>(q.int64(0));
+      if (i >= kStreamCount) continue;
+      st.streams[i].records = q.int64(1);
+      st.streams[i].bytes = q.int64(2);
+      st.streams[i].oldest_created = q.int64(3);
+      st.bytes += q.int64(2);
+    }
+  }
+  {
+    auto q = db.prepare(
+        "SELECT s.name, COALESCE((SELECT SUM(records) FROM chunks WHERE pending & (1 << s.bit)), "
+        "0) "
+        "FROM sinks s ORDER BY s.name");
+    while (q.step()) st.unconfirmed[q.text(0)] = q.int64(1);
+  }
+  {
+    auto q = db.prepare("SELECT name, value FROM counters ORDER BY name");
+    while (q.step()) {
+      const std::string name = q.text(0);
+      st.counters[name] = q.int64(1);
+      if (name.rfind("drops.", 0) != 0) continue;
+      const auto dot = name.find('.', 6);
+      if (auto s = stream_from_name(name.substr(6, dot - 6)); s && dot != std::string::npos)
+        st.streams[stream_index(*s)].drops[name.substr(dot + 1)] = q.int64(1);
+    }
+  }
+  return st;
+}
+
+}  // namespace gw

@@ -1,0 +1,113 @@
+// The durable store-and-forward buffer: <data_dir>/gateway.db, SQLite in WAL mode, mode 0600.
+//
+// The run loop commits each batch of output records together with the pipeline's state in
+// one transaction (commit()); records are grouped per stream into LZ4-compressed chunks. Each
+// sink reads chunks from its own position (next_for()) and confirms what it delivered
+// (confirm()); a chunk is deleted once every enabled sink has confirmed it. Limits: max_bytes
+// (drop_oldest: raw events first, alerts last; or block: has_room() turns false) and max_age.
+// Every drop is counted per stream and reason, in the database itself.
+//
+// Thread-safe: one connection behind a mutex; commit() from the run loop, next_for() and
+// confirm() from the sink threads, wait_for_change() wakes them on commits.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "buffer/sqlite.h"
+#include "config/options.h"
+#include "core/clock.h"
+#include "core/stream.h"
+#include "core/wakeup.h"
+
+namespace gw {
+
+enum class DropReason { full, expired, rejected };
+std::string_view drop_reason_name(DropReason r);
+
+struct BufferChunk {
+  std::int64_t id = 0;
+  Stream stream = Stream::sales;
+  std::vector<Record> records;
+};
+
+struct StreamStats {
+  std::int64_t records = 0, bytes = 0;
+  std::optional<TimeMs> oldest_created;
+  std::map<std::string, std::int64_t> drops;  // reason -> records
+};
+
+struct BufferStats {
+  std::array<StreamStats, kStreamCount> streams;
+  std::map<std::string, std::int64_t> unconfirmed;  // sink -> records
+  std::map<std::string, std::int64_t> counters;     // every persisted counter
+  std::int64_t bytes = 0;
+};
+
+enum class CommitResult { ok, no_room, failed };
+
+class Buffer {
+ public:
+  // Opens (or creates) <data_dir>/gateway.db. A database that fails its integrity check is
+  // moved aside as gateway.db.corrupt-<UTC time> and a fresh one is started (counted as
+  // buffer_corruptions). Throws only when even a fresh database cannot be created.
+  Buffer(const GatewayOptions& gateway, const BufferOptions& options,
+         const std::vector<std::string>& sink_names, Clock& wall_clock);
+
+  // Records and state in one transaction. no_room: policy `block` and the buffer is full
+  // (nothing written); failed: e.g. disk full (nothing written, counted; retry later).
+  CommitResult commit(std::span<const Record> records, const std::string* state);
+  std::optional<std::string> load_state();
+  bool has_room() const;
+
+  // The oldest chunk with id > after that `sink` has not confirmed.
+  std::optional<BufferChunk> next_for(std::size_t sink, std::int64_t after);
+  void confirm(std::size_t sink, std::int64_t chunk_id);
+  // A sink rejected the chunk for good: confirm it and count its records as dropped.
+  void reject(std::size_t sink, const BufferChunk& chunk);
+  // Records not yet confirmed by `sink`.
+  std::int64_t backlog(std::size_t sink);
+  // Blocks until a commit or confirm happened or the timeout (wall ms) passed.
+  void wait_for_change(DurationMs timeout);
+  void notify_all();
+
+  // Deletes chunks older than max_age (counted as expired). Returns records deleted.
+  std::int64_t expire();
+  std::int64_t bytes() const;
+  std::string path() const { return path_; }
+  std::int64_t corruptions_set_aside() const { return corruptions_this_start_; }
+  std::int64_t commit_failures() const;
+
+  // Reads statistics through a separate read-only connection; safe while a gateway runs.
+  static BufferStats read_stats(const std::string& db_path);
+
+ private:
+  void open_or_recover();
+  void create_schema();
+  void setup_sinks(const std::vector<std::string>& names);
+  bool make_room(std::int64_t incoming);
+  void drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
+                  DropReason reason);
+  void add_counter(const std::string& name, std::int64_t delta);
+
+  std::string path_;
+  BufferOptions options_;
+  Clock& clock_;
+  std::unique_ptr<sql::Connection> db_;
+  std::vector<std::int64_t> sink_bits_;  // bit mask per sink index
+  std::int64_t all_sinks_mask_ = 0;
+  std::int64_t bytes_ = 0;
+  std::int64_t corruptions_this_start_ = 0;
+  std::int64_t commit_failures_ = 0;
+  mutable std::mutex mutex_;
+  Wakeup changed_;
+};
+
+}  // namespace gw

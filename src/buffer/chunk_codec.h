@@ -1,0 +1,21 @@
+// A chunk: the records of one stream from one commit, framed and LZ4-compressed into one blob.
+// Frame per record: varint key size, key, varint value size, value.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/stream.h"
+
+namespace gw {
+
+// Every record must belong to `stream`.
+std::string encode_chunk(std::span<const Record* const> records);
+// nullopt if the blob is not a valid chunk (corruption).
+std::optional<std::vector<Record>> decode_chunk(Stream stream, const std::string& blob,
+                                                std::size_t raw_size);
+std::size_t raw_chunk_size(std::span<const Record* const> records);
+
+}  // namespace gw

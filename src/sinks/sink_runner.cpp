@@ -1,0 +1,88 @@
+#include "sinks/sink_runner.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "core/random.h"
+
+namespace gw {
+
+SinkRunner::SinkRunner(std::unique_ptr<Sink> sink, std::size_t index, Buffer& buffer,
+                       Clock& wall_clock)
+    : sink_(std::move(sink)),
+      name_(sink_->name()),
+      index_(index),
+      buffer_(buffer),
+      clock_(wall_clock) {}
+
+SinkRunner::~SinkRunner() {
+  finish(clock_.now());
+  join();
+}
+
+void SinkRunner::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void SinkRunner::finish(TimeMs deadline) {
+  deadline_.store(std::min(deadline_.load(), deadline));
+  finishing_.store(true);
+  wake_.notify();
+  buffer_.notify_all();
+}
+
+void SinkRunner::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void SinkRunner::run() {
+  std::int64_t cursor = 0;
+  DurationMs backoff = 100;
+  std::uint64_t attempt = 0;
+  while (clock_.now() < deadline_.load()) {
+    std::optional<BufferChunk> chunk;
+    try {
+      chunk = buffer_.next_for(index_, cursor);
+    } catch (const std::exception& e) {
+      log::error("sink " + name_ + ": cannot read the buffer: " + e.what());
+      wake_.wait_for(1000);
+      continue;
+    }
+    if (!chunk) {
+      if (finishing_.load()) break;
+      buffer_.wait_for_change(200);
+      continue;
+    }
+    const DeliveryResult r = sink_->deliver(chunk->records);
+    try {
+      if (r.status == DeliveryStatus::delivered) {
+        buffer_.confirm(index_, chunk->id);
+        delivered_ += chunk->records.size();
+      } else if (r.status == DeliveryStatus::rejected) {
+        log::error("sink " + name_ + " rejected " + std::to_string(chunk->records.size()) + " " +
+                   std::string(stream_name(chunk->stream)) + " records: " + r.message);
+        buffer_.reject(index_, *chunk);
+      }
+    } catch (const std::exception& e) {
+      log::error("sink " + name_ + ": cannot confirm in the buffer: " + e.what());
+      continue;  // the chunk stays pending and is sent again: at least once
+    }
+    if (r.status != DeliveryStatus::retry) {
+      cursor = chunk->id;
+      if (!healthy_.exchange(true)) log::info("sink " + name_ + " is delivering again");
+      backoff = 100;
+      continue;
+    }
+    ++retries_;
+    if (healthy_.exchange(false))
+      log::warn("sink " + name_ + " cannot deliver, will retry: " + r.message);
+    const DurationMs sleep = DrawKey(++attempt).uniform(backoff / 2, backoff);
+    wake_.wait_for(std::max<DurationMs>(1, std::min(sleep, deadline_.load() - clock_.now())));
+    backoff = std::min<DurationMs>(backoff * 2, 5000);
+  }
+  if (clock_.now() >= deadline_.load())
+    log::warn("sink " + name_ + ": shutdown timeout reached; what is unsent stays in the buffer");
+  done_.store(true);
+}
+
+}  // namespace gw

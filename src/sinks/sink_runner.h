@@ -1,0 +1,52 @@
+// Drives one sink from the buffer on its own thread: reads the chunks it has not confirmed, in
+// order, delivers them, and confirms each one only after the sink answered `delivered`.
+// `retry` keeps the chunk and backs off (100 ms doubling to 5 s, jittered); `rejected`
+// confirms it as dropped (counted). Thread-safe accessors for the counters.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "buffer/buffer.h"
+#include "sinks/sink.h"
+
+namespace gw {
+
+class SinkRunner {
+ public:
+  SinkRunner(std::unique_ptr<Sink> sink, std::size_t index, Buffer& buffer, Clock& wall_clock);
+  ~SinkRunner();
+  SinkRunner(const SinkRunner&) = delete;
+  SinkRunner& operator=(const SinkRunner&) = delete;
+
+  void start();
+  // Drain what is in the buffer for this sink, then stop; give up at `deadline` (wall ms).
+  void finish(TimeMs deadline);
+  bool done() const { return done_.load(); }
+  void join();
+
+  const std::string& name() const { return name_; }
+  std::uint64_t delivered() const { return delivered_.load(); }
+  std::uint64_t retries() const { return retries_.load(); }
+  bool healthy() const { return healthy_.load(); }
+
+ private:
+  void run();
+
+  std::unique_ptr<Sink> sink_;
+  std::string name_;
+  std::size_t index_;
+  Buffer& buffer_;
+  Clock& clock_;
+  std::thread thread_;
+  std::atomic<bool> finishing_{false};
+  std::atomic<TimeMs> deadline_{kTimeMax};
+  std::atomic<bool> done_{false};
+  std::atomic<std::uint64_t> delivered_{0}, retries_{0};
+  std::atomic<bool> healthy_{true};
+  Wakeup wake_;
+};
+
+}  // namespace gw
