@@ -125,6 +125,7 @@ class Gateway {
         pipeline_->finish(pending_);
         log_reports(*pipeline_, realtime_);
         state_.completed = true;
+        log::info("bounded run: every window has fired; draining the sinks");
         break;
       }
       TimeMs now;
@@ -146,12 +147,14 @@ class Gateway {
       }
       log_reports(*pipeline_, realtime_);
       const TimeMs wall_now = wall_.now();
-      if (pending_.size() >= kCommitRecords ||
+      for (; counted_ < pending_.size(); ++counted_)
+        pending_bytes_ += static_cast<std::int64_t>(pending_[counted_].value.size());
+      if (pending_.size() >= kCommitRecords || pending_bytes_ >= commit_bytes_ ||
           (!pending_.empty() && wall_now - last_commit >= kCommitInterval) || realtime_) {
         if (!pending_.empty()) commit();
         last_commit = wall_now;
       }
-      if (wall_now - last_expire >= kExpireInterval) {
+      if (wall_now - last_expire >= std::min(kExpireInterval, o_.buffer.max_age / 2)) {
         buffer_.expire();
         last_expire = wall_now;
       }
@@ -182,6 +185,8 @@ class Gateway {
       buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
     }
     pending_.clear();
+    counted_ = 0;
+    pending_bytes_ = 0;
   }
 
   const Options& o_;
@@ -196,6 +201,10 @@ class Gateway {
   std::unique_ptr<Simulator> simulator_;
   RunState state_;
   std::vector<Record> pending_;
+  std::size_t counted_ = 0;         // records of pending_ already in pending_bytes_
+  std::int64_t pending_bytes_ = 0;  // uncompressed
+  // Batches stay a small fraction of the buffer's cap, so the cap holds closely.
+  std::int64_t commit_bytes_ = std::max<std::int64_t>(64 * 1024, o_.buffer.max_bytes / 4);
 };
 
 }  // namespace

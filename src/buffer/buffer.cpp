@@ -165,27 +165,41 @@ void Buffer::drop_chunk(std::int64_t id, Stream stream, std::int64_t records, st
   add_counter(drop_counter(stream, reason), records);
 }
 
-bool Buffer::make_room(std::int64_t incoming) {
+// Frees space in drop order (raw events first, alerts last). For each stream, its buffered
+// chunks go first, then its chunk in the incoming batch (`incoming[i]` emptied = not stored).
+void Buffer::make_room(std::array<std::string, kStreamCount>& incoming,
+                       const std::array<std::int64_t, kStreamCount>& records) {
+  std::int64_t in = 0;
+  for (const auto& blob : incoming) in += static_cast<std::int64_t>(blob.size());
   for (const Stream s : kDropOrder) {
-    while (bytes_ + incoming > options_.max_bytes) {
+    while (bytes_ + in > options_.max_bytes) {
       auto q = db_->prepare(
           "SELECT id, records, bytes FROM chunks WHERE stream = ? ORDER BY id LIMIT 1");
       q.bind(1, static_cast<std::int64_t>(stream_index(s)));
       if (!q.step()) break;
-      drop_chunk(q.int64(0), s, q.int64(1), q.int64(2), DropReason::full);
+      const std::int64_t id = q.int64(0), n = q.int64(1), bytes = q.int64(2);
+      q.reset();
+      drop_chunk(id, s, n, bytes, DropReason::full);
+    }
+    std::string& blob = incoming[stream_index(s)];
+    if (bytes_ + in > options_.max_bytes && !blob.empty()) {
+      in -= static_cast<std::int64_t>(blob.size());
+      add_counter(drop_counter(s, DropReason::full), records[stream_index(s)]);
+      blob.clear();
     }
   }
-  return bytes_ + incoming <= options_.max_bytes;
 }
 
 CommitResult Buffer::commit(std::span<const Record> records, const std::string* state) {
   std::array<std::vector<const Record*>, kStreamCount> by_stream;
   for (const Record& r : records) by_stream[stream_index(r.stream)].push_back(&r);
   std::array<std::string, kStreamCount> blobs;
+  std::array<std::int64_t, kStreamCount> counts{};
   std::int64_t incoming = 0;
   for (std::size_t i = 0; i < kStreamCount; ++i) {
     if (by_stream[i].empty()) continue;
     blobs[i] = encode_chunk(by_stream[i]);
+    counts[i] = static_cast<std::int64_t>(by_stream[i].size());
     incoming += static_cast<std::int64_t>(blobs[i].size());
   }
   std::lock_guard lock(mutex_);
@@ -196,13 +210,13 @@ CommitResult Buffer::commit(std::span<const Record> records, const std::string* 
     db_->exec("BEGIN IMMEDIATE");
     try {
       if (options_.when_full == WhenFull::drop_oldest && bytes_ + incoming > options_.max_bytes)
-        make_room(incoming);
+        make_room(blobs, counts);
       const TimeMs now = clock_.now();
       auto insert = db_->prepare(
           "INSERT INTO chunks(stream, records, bytes, raw_bytes, created_ms, pending, data) "
           "VALUES(?, ?, ?, ?, ?, ?, ?)");
       for (std::size_t i = 0; i < kStreamCount; ++i) {
-        if (by_stream[i].empty()) continue;
+        if (blobs[i].empty()) continue;
         if (all_sinks_mask_ == 0) continue;  // no sink: nothing to keep
         insert.bind(1, static_cast<std::int64_t>(i))
             .bind(2, static_cast<std::int64_t>(by_stream[i].size()))

@@ -92,7 +92,8 @@ class Buffer {
   void open_or_recover();
   void create_schema();
   void setup_sinks(const std::vector<std::string>& names);
-  bool make_room(std::int64_t incoming);
+  void make_room(std::array<std::string, kStreamCount>& incoming,
+                 const std::array<std::int64_t, kStreamCount>& records);
   void drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
                   DropReason reason);
   void add_counter(const std::string& name, std::int64_t delta);

@@ -2,6 +2,10 @@
 
 #include <lz4.h>
 
+#include <cstring>
+
+#include "core/random.h"
+
 namespace gw {
 namespace {
 
@@ -23,6 +27,36 @@ bool get_varint(const std::string& in, std::size_t& pos, std::uint64_t& v) {
   return false;
 }
 
+// Word-at-a-time checksum of the uncompressed frames: LZ4 itself has none.
+std::uint64_t checksum(const std::string& data) {
+  std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ data.size();
+  std::size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, data.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+  }
+  for (; i < data.size(); ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001b3ULL;
+  return mix64(h);
+}
+
+void put_u64(std::string& out, std::size_t at, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out[at + static_cast<std::size_t>(i)] = static_cast<char>(v >> (8 * i));
+}
+
+std::uint64_t get_u64(const std::string& in, std::size_t at) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |=
+        static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]))
+        << (8 * i);
+  return v;
+}
+
+constexpr std::size_t kHeader = 16;  // uncompressed size, checksum
+
 }  // namespace
 
 std::size_t raw_chunk_size(std::span<const Record* const> records) {
@@ -40,31 +74,28 @@ std::string encode_chunk(std::span<const Record* const> records) {
     put_varint(raw, r->value.size());
     raw += r->value;
   }
-  std::string blob(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(raw.size()))) + 8,
-                   '\0');
-  // 8-byte little-endian header: the uncompressed size.
-  const std::uint64_t raw_size = raw.size();
-  for (int i = 0; i < 8; ++i)
-    blob[static_cast<std::size_t>(i)] = static_cast<char>(raw_size >> (8 * i));
-  const int n = LZ4_compress_default(raw.data(), blob.data() + 8, static_cast<int>(raw.size()),
-                                     static_cast<int>(blob.size() - 8));
-  blob.resize(8 + static_cast<std::size_t>(n));
+  std::string blob(
+      static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(raw.size()))) + kHeader, '\0');
+  put_u64(blob, 0, raw.size());
+  put_u64(blob, 8, checksum(raw));
+  const int n =
+      LZ4_compress_default(raw.data(), blob.data() + kHeader, static_cast<int>(raw.size()),
+                           static_cast<int>(blob.size() - kHeader));
+  blob.resize(kHeader + static_cast<std::size_t>(n));
   return blob;
 }
 
 std::optional<std::vector<Record>> decode_chunk(Stream stream, const std::string& blob,
                                                 std::size_t max_raw_size) {
-  if (blob.size() < 8) return std::nullopt;
-  std::uint64_t raw_size = 0;
-  for (int i = 0; i < 8; ++i)
-    raw_size |=
-        static_cast<std::uint64_t>(static_cast<unsigned char>(blob[static_cast<std::size_t>(i)]))
-        << (8 * i);
+  if (blob.size() < kHeader) return std::nullopt;
+  const std::uint64_t raw_size = get_u64(blob, 0);
   if (raw_size > max_raw_size) return std::nullopt;
   std::string raw(raw_size, '\0');
-  const int n = LZ4_decompress_safe(blob.data() + 8, raw.data(), static_cast<int>(blob.size() - 8),
-                                    static_cast<int>(raw_size));
-  if (n < 0 || static_cast<std::uint64_t>(n) != raw_size) return std::nullopt;
+  const int n =
+      LZ4_decompress_safe(blob.data() + kHeader, raw.data(),
+                          static_cast<int>(blob.size() - kHeader), static_cast<int>(raw_size));
+  if (n < 0 || static_cast<std::uint64_t>(n) != raw_size || checksum(raw) != get_u64(blob, 8))
+    return std::nullopt;
   std::vector<Record> out;
   std::size_t pos = 0;
   while (pos < raw.size()) {

@@ -1,0 +1,181 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "buffer/buffer.h"
+#include "buffer/chunk_codec.h"
+#include "core/random.h"
+
+using namespace gw;
+namespace fs = std::filesystem;
+
+namespace {
+
+GatewayOptions gateway_in(const std::string& name) {
+  GatewayOptions g;
+  g.data_dir = (fs::temp_directory_path() / ("iot-gateway-buffer-" + name)).string();
+  fs::remove_all(g.data_dir);
+  return g;
+}
+
+std::vector<Record> records(Stream s, int n, int size = 200) {
+  std::vector<Record> out;
+  for (int i = 0; i < n; ++i) {
+    std::string value = "{\"n\":" + std::to_string(i) + ",\"pad\":\"";
+    // Incompressible padding, so sizes are predictable after LZ4.
+    const DrawKey k =
+        DrawKey(static_cast<std::uint64_t>(s) * 1000003 + static_cast<std::uint64_t>(i));
+    for (int j = 0; j < size; ++j)
+      value += static_cast<char>('a' + k.combine(static_cast<std::uint64_t>(j)).uniform(0, 25));
+    out.push_back({s, "k" + std::to_string(i), value + "\"}"});
+  }
+  return out;
+}
+
+std::vector<Record> drain(Buffer& b, std::size_t sink) {
+  std::vector<Record> out;
+  std::int64_t cursor = 0;
+  while (auto c = b.next_for(sink, cursor)) {
+    for (auto& r : c->records) out.push_back(std::move(r));
+    b.confirm(sink, c->id);
+    cursor = c->id;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("chunks round-trip and corrupt blobs are refused") {
+  const auto in = records(Stream::events_geo, 50);
+  std::vector<const Record*> ptrs;
+  for (const auto& r : in) ptrs.push_back(&r);
+  const std::string blob = encode_chunk(ptrs);
+  const auto out = decode_chunk(Stream::events_geo, blob, 1 << 20);
+  REQUIRE(out);
+  REQUIRE(out->size() == in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    CHECK((*out)[i].key == in[i].key);
+    CHECK((*out)[i].value == in[i].value);
+  }
+  std::string bad = blob;
+  bad[bad.size() / 2] ^= 0x5a;
+  bad[bad.size() / 3] ^= 0x33;
+  CHECK_FALSE(decode_chunk(Stream::events_geo, bad, 1 << 20));
+  CHECK_FALSE(decode_chunk(Stream::events_geo, "xx", 1 << 20));
+}
+
+TEST_CASE("records and state survive reopening; each sink confirms on its own; file is 0600") {
+  const auto g = gateway_in("reopen");
+  VirtualClock clock(1'000'000);
+  const auto sales = records(Stream::sales, 10), alerts = records(Stream::alerts, 3);
+  {
+    Buffer b(g, BufferOptions{}, {"file", "kafka"}, clock);
+    std::vector<Record> batch = sales;
+    batch.insert(batch.end(), alerts.begin(), alerts.end());
+    const std::string state = "state-1";
+    REQUIRE(b.commit(batch, &state) == CommitResult::ok);
+    CHECK(drain(b, 0).size() == 13);  // "file" confirms everything
+    CHECK(b.backlog(0) == 0);
+    CHECK(b.backlog(1) == 13);
+  }
+  struct stat st {};
+  REQUIRE(::stat((fs::path(g.data_dir) / "gateway.db").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  Buffer b(g, BufferOptions{}, {"file", "kafka"}, clock);
+  CHECK(b.load_state() == "state-1");
+  CHECK(b.backlog(0) == 0);
+  const auto got = drain(b, 1);
+  REQUIRE(got.size() == 13);
+  CHECK(b.bytes() == 0);  // confirmed by both: deleted
+  const auto stats = Buffer::read_stats(b.path());
+  CHECK(stats.unconfirmed.at("kafka") == 0);
+  CHECK(stats.streams[stream_index(Stream::sales)].records == 0);
+}
+
+TEST_CASE("drop_oldest: raw events go first, alerts last; every drop is counted") {
+  const auto g = gateway_in("full");
+  VirtualClock clock(1'000'000);
+  BufferOptions o;
+  o.max_bytes = 64 * 1024;
+  Buffer b(g, o, {"file"}, clock);
+  // Alerts and aggregates first (oldest), then a flood of raw events.
+  REQUIRE(b.commit(records(Stream::alerts, 20), nullptr) == CommitResult::ok);
+  REQUIRE(b.commit(records(Stream::sales_aggregate, 20), nullptr) == CommitResult::ok);
+  for (int i = 0; i < 40; ++i) {
+    REQUIRE(b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok);
+    REQUIRE(b.commit(records(Stream::events_geo, 20), nullptr) == CommitResult::ok);
+    CHECK(b.bytes() <= o.max_bytes);
+  }
+  const auto st = Buffer::read_stats(b.path());
+  CHECK(st.streams[stream_index(Stream::alerts)].records == 20);
+  CHECK(st.streams[stream_index(Stream::sales_aggregate)].records == 20);
+  const auto& ev = st.streams[stream_index(Stream::events)];
+  const auto& geo = st.streams[stream_index(Stream::events_geo)];
+  CHECK(ev.drops.at("full") > 0);
+  CHECK(ev.records + ev.drops.at("full") == 800);
+  CHECK(geo.records + (geo.drops.count("full") ? geo.drops.at("full") : 0) == 800);
+  CHECK(st.bytes <= o.max_bytes);
+  // What is left drains completely.
+  CHECK(static_cast<std::int64_t>(drain(b, 0).size()) == 40 + ev.records + geo.records);
+}
+
+TEST_CASE("block: a full buffer refuses commits until the sinks make room") {
+  const auto g = gateway_in("block");
+  VirtualClock clock(1'000'000);
+  BufferOptions o;
+  o.max_bytes = 64 * 1024;
+  o.when_full = WhenFull::block;
+  Buffer b(g, o, {"file"}, clock);
+  int accepted = 0;
+  while (b.has_room() && b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok)
+    ++accepted;
+  CHECK(accepted > 5);
+  CHECK(b.commit(records(Stream::events, 20), nullptr) == CommitResult::no_room);
+  CHECK(drain(b, 0).size() == static_cast<std::size_t>(accepted) * 20);
+  CHECK(b.has_room());
+  CHECK(b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok);
+  CHECK(Buffer::read_stats(b.path()).streams[stream_index(Stream::events)].drops.empty());
+}
+
+TEST_CASE("records older than max_age are deleted and counted") {
+  const auto g = gateway_in("age");
+  VirtualClock clock(1'000'000);
+  BufferOptions o;
+  o.max_age = 60'000;
+  Buffer b(g, o, {"file"}, clock);
+  REQUIRE(b.commit(records(Stream::sales, 5), nullptr) == CommitResult::ok);
+  clock.advance_to(1'030'000);
+  REQUIRE(b.commit(records(Stream::alerts, 2), nullptr) == CommitResult::ok);
+  CHECK(b.expire() == 0);
+  clock.advance_to(1'060'001);  // the sales are now older than 60 s, the alerts are not
+  CHECK(b.expire() == 5);
+  const auto st = Buffer::read_stats(b.path());
+  CHECK(st.streams[stream_index(Stream::sales)].drops.at("expired") == 5);
+  CHECK(st.streams[stream_index(Stream::sales)].records == 0);
+  CHECK(st.streams[stream_index(Stream::alerts)].records == 2);
+}
+
+TEST_CASE("a corrupt gateway.db is set aside, counted, and a fresh one started") {
+  const auto g = gateway_in("corrupt");
+  VirtualClock clock(1'767'225'600'000);
+  {
+    Buffer b(g, BufferOptions{}, {"file"}, clock);
+    REQUIRE(b.commit(records(Stream::sales, 100), nullptr) == CommitResult::ok);
+  }
+  const fs::path db = fs::path(g.data_dir) / "gateway.db";
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    const std::string garbage(4096, '\x5a');
+    f.seekp(0);
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  Buffer b(g, BufferOptions{}, {"file"}, clock);
+  CHECK(b.corruptions_set_aside() == 1);
+  CHECK(fs::exists(fs::path(g.data_dir) / "gateway.db.corrupt-20260101T000000Z"));
+  CHECK(b.commit(records(Stream::sales, 3), nullptr) == CommitResult::ok);
+  CHECK(Buffer::read_stats(b.path()).counters.at("buffer_corruptions") == 1);
+  CHECK(drain(b, 0).size() == 3);
+}

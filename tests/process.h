@@ -1,0 +1,46 @@
+// Starting the real binary from tests: spawn, wait, kill.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace test {
+
+// Starts IOT_GATEWAY_BIN with `args`; stderr is appended to `log_file`, stdout to /dev/null.
+inline pid_t spawn_gateway(const std::vector<std::string>& args, const std::string& log_file) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int err = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int null = ::open("/dev/null", O_WRONLY);
+    dup2(err, 2);
+    dup2(null, 1);
+    std::vector<char*> argv{const_cast<char*>(IOT_GATEWAY_BIN)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(IOT_GATEWAY_BIN, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Exit code, or 128 + signal.
+inline int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// True (and the exit code in `code`) if the process has ended.
+inline bool has_exited(pid_t pid, int& code) {
+  int status = 0;
+  if (waitpid(pid, &status, WNOHANG) != pid) return false;
+  code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return true;
+}
+
+}  // namespace test
