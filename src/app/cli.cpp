@@ -12,6 +12,7 @@
 #include "app/config_summary.h"
 #include "app/gateway.h"
 #include "config/load_config.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "sources/registry_builder.h"
 
@@ -67,11 +68,16 @@ void start_signal_thread(StopSignal& stop) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set, &stop] {
-    int count = 0;
+    SystemClock clock;
+    TimeMs first = kTimeMin;
     while (true) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
-      if (++count == 1) {
+      // `timeout` and some supervisors signal the process and its group at once: a repeat
+      // within a second is the same request.
+      if (first != kTimeMin && clock.now() - first < 1000) continue;
+      if (first == kTimeMin) {
+        first = clock.now();
         log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                   ": draining and stopping (send it again to exit at once)");
         stop.request_stop();

@@ -69,8 +69,8 @@ class Gateway {
     fresh_start();
   }
 
-  void fresh_start() {
-    start_ = realtime_ ? wall_.now() : o_.simulator.start_time;
+  void fresh_start(std::optional<TimeMs> start = std::nullopt) {
+    start_ = start ? *start : realtime_ ? wall_.now() : o_.simulator.start_time;
     pipeline_ = std::make_unique<Pipeline>(o_.pipeline, registry_, RecordEncoder(o_.gateway.id));
     simulator_.reset();
     if (o_.simulator.enabled)
@@ -86,6 +86,8 @@ class Gateway {
     }
     const auto rs = decode_run_state(*saved);
     std::string error = "unreadable saved state";
+    // A realtime run continues the run it was: same start, the downtime skipped below.
+    if (rs && realtime_ && simulator_) fresh_start(Simulator::snapshot_start(rs->simulator));
     if (rs && rs->fingerprint == state_.fingerprint && pipeline_->restore(rs->pipeline, error) &&
         (!simulator_ || simulator_->restore(rs->simulator, error))) {
       state_.completed = rs->completed;

@@ -1,6 +1,7 @@
 #include "buffer/buffer.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,11 @@ std::string compact_time(TimeMs t) {
 
 }  // namespace
 
+Buffer::~Buffer() {
+  db_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
 std::string_view drop_reason_name(DropReason r) {
   switch (r) {
     case DropReason::full:
@@ -58,6 +64,14 @@ Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options,
   if (ec)
     throw sql::SqliteError(SQLITE_CANTOPEN,
                            "cannot create " + gateway.data_dir + ": " + ec.message());
+  // One gateway per data_dir: a second one would fight over the buffer.
+  const std::string lock_path = (fs::path(gateway.data_dir) / "gateway.lock").string();
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    throw sql::SqliteError(SQLITE_BUSY, "another iot-gateway is using " + gateway.data_dir + " (" +
+                                            lock_path + " is locked)");
+  }
   open_or_recover();
   setup_sinks(sink_names);
   auto s = db_->prepare("SELECT COALESCE(SUM(bytes), 0) FROM chunks");
@@ -82,6 +96,7 @@ void Buffer::open_or_recover() {
     create_schema();
     return;
   } catch (const sql::SqliteError& e) {
+    if (!e.is_corrupt()) throw;  // busy, permissions, full disk: not the file's fault
     db_.reset();
     const std::string aside = path_ + ".corrupt-" + compact_time(clock_.now());
     log::error("buffer " + path_ + " is unusable (" + e.what() + "); moved aside to " + aside +

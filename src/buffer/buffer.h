@@ -60,6 +60,9 @@ class Buffer {
   // buffer_corruptions). Throws only when even a fresh database cannot be created.
   Buffer(const GatewayOptions& gateway, const BufferOptions& options,
          const std::vector<std::string>& sink_names, Clock& wall_clock);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
 
   // Records and state in one transaction. no_room: policy `block` and the buffer is full
   // (nothing written); failed: e.g. disk full (nothing written, counted; retry later).
@@ -99,6 +102,7 @@ class Buffer {
   void add_counter(const std::string& name, std::int64_t delta);
 
   std::string path_;
+  int lock_fd_ = -1;  // flock on <data_dir>/gateway.lock while this Buffer lives
   BufferOptions options_;
   Clock& clock_;
   std::unique_ptr<sql::Connection> db_;

@@ -291,6 +291,14 @@ bool Simulator::restore(std::string_view data, std::string& error) {
   return true;
 }
 
+std::optional<TimeMs> Simulator::snapshot_start(std::string_view data) {
+  rapidjson::Document doc;
+  doc.Parse(data.data(), data.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("start") || !doc["start"].IsInt64())
+    return std::nullopt;
+  return doc["start"].GetInt64();
+}
+
 void Simulator::resume_at(TimeMs now) {
   for (auto& e : entities_) e.next_time = std::max(e.next_time, now);
   rebuild_to_generate();

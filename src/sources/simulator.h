@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <queue>
 #include <string>
 #include <string_view>
@@ -46,6 +47,8 @@ class Simulator final : public Source {
   // kept, so event ids stay unique. In-flight events are kept (overdue ones arrive at the next
   // poll); entities that reach end() stay finished. Not for virtual-clock replays.
   void resume_at(TimeMs now);
+  // The start a snapshot was taken with (realtime restarts construct the Simulator with it).
+  static std::optional<TimeMs> snapshot_start(std::string_view data);
 
  private:
   enum class Kind : std::uint8_t { sale = 0, access = 1 };
