@@ -138,3 +138,32 @@ TEST_CASE("kill -9 at random moments: deduplicated output equals an uninterrupte
   MESSAGE("lines: ", want_lines, " uninterrupted, ", got_lines, " with ", kills, " kills");
   CHECK(got_lines < want_lines + want_lines / 5);
 }
+
+TEST_CASE("a gateway.db with overwritten bytes: the gateway starts, sets it aside, counts it") {
+  const fs::path dir = write_config("corrupt");
+  const std::vector<std::string> args = {"run", "-c", (dir / "gateway.yaml").string(), "--set",
+                                         "simulator.duration=2m"};
+  REQUIRE(test::wait_exit(test::spawn_gateway(args, (dir / "log").string())) == 0);
+  {
+    std::fstream db(dir / "gateway.db", std::ios::in | std::ios::out | std::ios::binary);
+    REQUIRE(db);
+    const std::string garbage(8192, '\x42');
+    db.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  // Same config: the fresh buffer has no state, so the run starts over and completes.
+  REQUIRE(test::wait_exit(test::spawn_gateway(args, (dir / "log").string())) == 0);
+  int aside = 0;
+  for (const auto& entry : fs::directory_iterator(dir))
+    aside += entry.path().filename().string().rfind("gateway.db.corrupt-", 0) == 0;
+  CHECK(aside == 1);
+  std::ifstream log(dir / "log");
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK(text.find("is unusable") != std::string::npos);
+  const std::string stats = (dir / "stats.txt").string();
+  REQUIRE(std::system((std::string(IOT_GATEWAY_BIN) + " buffer stats -c " +
+                       (dir / "gateway.yaml").string() + " > " + stats)
+                          .c_str()) == 0);
+  std::ifstream s(stats);
+  const std::string table((std::istreambuf_iterator<char>(s)), std::istreambuf_iterator<char>());
+  CHECK(table.find("corrupt buffers set aside: 1") != std::string::npos);
+}
