@@ -129,7 +129,7 @@ std::size_t record_bytes(const std::vector<gw::Record>& records) {
 
 // Drains sink 0 of `buffer` with next_for()/confirm() until `total` records are confirmed.
 void drain(gw::Buffer& buffer, std::size_t total) {
-  std::int64_t cursor = 0;
+  gw::SinkCursor cursor;
   std::size_t confirmed = 0;
   while (confirmed < total) {
     auto chunk = buffer.next_for(0, cursor);
@@ -139,7 +139,7 @@ void drain(gw::Buffer& buffer, std::size_t total) {
     }
     buffer.confirm(0, chunk->id);
     confirmed += chunk->records.size();
-    cursor = chunk->id;
+    cursor.advance(*chunk);
   }
 }
 

@@ -37,11 +37,11 @@ std::vector<Record> records(Stream s, int n, int size = 200) {
 
 std::vector<Record> drain(Buffer& b, std::size_t sink) {
   std::vector<Record> out;
-  std::int64_t cursor = 0;
+  SinkCursor cursor;
   while (auto c = b.next_for(sink, cursor)) {
     for (auto& r : c->records) out.push_back(std::move(r));
     b.confirm(sink, c->id);
-    cursor = c->id;
+    cursor.advance(*c);
   }
   return out;
 }
@@ -178,4 +178,30 @@ TEST_CASE("a corrupt gateway.db is set aside, counted, and a fresh one started")
   CHECK(b.commit(records(Stream::sales, 3), nullptr) == CommitResult::ok);
   CHECK(Buffer::read_stats(b.path()).counters.at("buffer_corruptions") == 1);
   CHECK(drain(b, 0).size() == 3);
+}
+
+TEST_CASE("a sink is handed alerts and aggregates before raw events, each stream in order") {
+  const auto g = gateway_in("priority");
+  VirtualClock clock(1'000'000);
+  Buffer b(g, BufferOptions{}, {"kafka"}, clock);
+  for (int i = 0; i < 3; ++i) {
+    std::vector<Record> batch = records(Stream::events, 2);
+    for (auto& r : records(Stream::alerts, 1)) batch.push_back(r);
+    for (auto& r : records(Stream::sales_aggregate, 1)) batch.push_back(r);
+    REQUIRE(b.commit(batch, nullptr) == CommitResult::ok);
+  }
+  std::vector<std::pair<Stream, std::int64_t>> order;
+  SinkCursor cursor;
+  while (auto c = b.next_for(0, cursor)) {
+    order.emplace_back(c->stream, c->id);
+    cursor.advance(*c);  // handed out, not yet confirmed
+  }
+  REQUIRE(order.size() == 9);
+  for (int i = 0; i < 3; ++i) CHECK(order[static_cast<std::size_t>(i)].first == Stream::alerts);
+  for (int i = 3; i < 6; ++i)
+    CHECK(order[static_cast<std::size_t>(i)].first == Stream::sales_aggregate);
+  for (int i = 6; i < 9; ++i) CHECK(order[static_cast<std::size_t>(i)].first == Stream::events);
+  for (std::size_t i = 1; i < order.size(); ++i)
+    if (order[i].first == order[i - 1].first) CHECK(order[i].second > order[i - 1].second);
+  CHECK(b.backlog(0) == 12);  // nothing confirmed yet
 }

@@ -286,28 +286,32 @@ std::int64_t Buffer::bytes() const {
   return bytes_;
 }
 
-std::optional<BufferChunk> Buffer::next_for(std::size_t sink, std::int64_t after) {
+std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& cursor) {
   std::lock_guard lock(mutex_);
   auto q = db_->prepare(
-      "SELECT id, stream, raw_bytes, data FROM chunks WHERE id > ? AND pending & ? ORDER BY id "
-      "LIMIT 1");
-  q.bind(1, after).bind(2, sink_bits_[sink]);
-  while (q.step()) {
+      "SELECT id, raw_bytes, data FROM chunks WHERE stream = ? AND id > ? AND pending & ? ORDER "
+      "BY id LIMIT 1");
+  for (auto it = kDropOrder.rbegin(); it != kDropOrder.rend(); ++it) {
+    const Stream stream = *it;
+    q.bind(1, static_cast<std::int64_t>(stream_index(stream)))
+        .bind(2, cursor.after[stream_index(stream)])
+        .bind(3, sink_bits_[sink]);
+    if (!q.step()) {
+      q.reset();
+      continue;
+    }
     BufferChunk c;
     c.id = q.int64(0);
-    const std::int64_t stream = q.int64(1);
-    if (stream < 0 || stream >= static_cast<std::int64_t>(kStreamCount)) break;
-    c.stream = kAllStreams[static_cast<std::size_t>(stream)];
-    auto records = decode_chunk(
-        c.stream, q.blob(3),
-        std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(q.int64(2)) + 64));
+    c.stream = stream;
+    const auto max_raw =
+        std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(q.int64(1)) + 64);
+    auto records = decode_chunk(c.stream, q.blob(2), max_raw);
+    q.reset();
     if (!records) {
       log::error("buffer chunk " + std::to_string(c.id) + " is corrupt; dropped");
-      const std::int64_t id = c.id;
-      q.reset();
-      db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, id).run();
+      db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, c.id).run();
       add_counter("corrupt_chunks", 1);
-      return std::nullopt;
+      continue;
     }
     c.records = std::move(*records);
     return c;

@@ -38,6 +38,12 @@ struct BufferChunk {
   std::vector<Record> records;
 };
 
+// Where a sink is: per stream, the last chunk it has been handed.
+struct SinkCursor {
+  std::array<std::int64_t, kStreamCount> after{};
+  void advance(const BufferChunk& c) { after[stream_index(c.stream)] = c.id; }
+};
+
 struct StreamStats {
   std::int64_t records = 0, bytes = 0;
   std::optional<TimeMs> oldest_created;
@@ -70,8 +76,10 @@ class Buffer {
   std::optional<std::string> load_state();
   bool has_room() const;
 
-  // The oldest chunk with id > after that `sink` has not confirmed.
-  std::optional<BufferChunk> next_for(std::size_t sink, std::int64_t after);
+  // The next chunk past `cursor` that `sink` has not confirmed: alerts first, then sales
+  // aggregates, devices, sales, events_geo, events; oldest first within a stream (so the order
+  // per key is kept).
+  std::optional<BufferChunk> next_for(std::size_t sink, const SinkCursor& cursor);
   void confirm(std::size_t sink, std::int64_t chunk_id);
   // A sink rejected the chunk for good: confirm it and count its records as dropped.
   void reject(std::size_t sink, const BufferChunk& chunk);

@@ -36,7 +36,7 @@ void SinkRunner::join() {
 }
 
 void SinkRunner::run() {
-  std::int64_t cursor = 0;
+  SinkCursor cursor;
   DurationMs backoff = 100;
   std::uint64_t attempt = 0;
   while (clock_.now() < deadline_.load()) {
@@ -68,7 +68,7 @@ void SinkRunner::run() {
       continue;  // the chunk stays pending and is sent again: at least once
     }
     if (r.status != DeliveryStatus::retry) {
-      cursor = chunk->id;
+      cursor.advance(*chunk);
       if (!healthy_.exchange(true)) log::info("sink " + name_ + " is delivering again");
       backoff = 100;
       continue;
