@@ -6,6 +6,7 @@ packages=(
   libyaml-cpp-dev rapidjson-dev libcli11-dev doctest-dev
   libboost-dev libsqlite3-dev librdkafka-dev liblz4-dev libsystemd-dev
   kcat sqlite3 clang-format
+  libavro-dev python3-avro
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -81,10 +81,18 @@ struct FileSinkOptions {
   std::string path = "/var/lib/iot-gateway/out";
 };
 
+enum class ValueFormat { json, avro };
+
+struct SchemaRegistryOptions {
+  std::optional<std::string> url, username, password;
+};
+
 struct KafkaSinkOptions {
   bool enabled = true;
   std::string brokers = "localhost:9092";
-  std::map<std::string, std::string> properties;
+  std::map<std::string, std::string> properties;  // librdkafka settings, override the defaults
+  std::array<ValueFormat, kStreamCount> formats{};  // json unless set
+  SchemaRegistryOptions schema_registry;
 };
 
 struct SinkOptions {

@@ -194,6 +194,31 @@ void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
       t.finish();
     }
     k.string_map("properties", o.kafka.properties);
+    bool any_avro = false;
+    if (YAML::Node formats = k.child("formats"); k.expect_map(formats, k.path_of("formats"))) {
+      MapReader f(r.context(), formats, k.path_of("formats"));
+      for (std::size_t i = 0; i < kStreamCount; ++i) {
+        std::string format;
+        if (f.choice(kStreamNames[i], format, {"json", "avro"})) {
+          o.kafka.formats[i] = format == "avro" ? ValueFormat::avro : ValueFormat::json;
+          any_avro = any_avro || format == "avro";
+        }
+      }
+      f.finish();
+    }
+    if (YAML::Node sr = k.child("schema_registry"); k.expect_map(sr, k.path_of("schema_registry"))) {
+      MapReader s(r.context(), sr, k.path_of("schema_registry"));
+      if (s.str("url", o.kafka.schema_registry.url) &&
+          o.kafka.schema_registry.url->rfind("http://", 0) != 0 &&
+          o.kafka.schema_registry.url->rfind("https://", 0) != 0)
+        s.error("url", "sinks.kafka.schema_registry.url: '" + *o.kafka.schema_registry.url +
+                           "' is not an http:// or https:// URL");
+      s.str("username", o.kafka.schema_registry.username);
+      s.str("password", o.kafka.schema_registry.password);
+      s.finish();
+    }
+    if (any_avro && o.kafka.enabled && !o.kafka.schema_registry.url)
+      k.error("formats", "sinks.kafka.formats: avro needs sinks.kafka.schema_registry.url");
     k.finish();
   }
   r.finish();

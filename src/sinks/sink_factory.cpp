@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "sinks/file/file_sink.h"
+#include "sinks/kafka/kafka_sink.h"
 
 namespace gw {
 namespace {
@@ -22,11 +23,8 @@ const std::vector<SinkEntry>& sink_table() {
          return std::make_unique<FileSink>(o.sinks.file.path, o.sinks.topics);
        }},
       {"kafka", [](const Options& o) { return o.sinks.kafka.enabled; },
-       [](const Options&, std::string& error) -> std::unique_ptr<Sink> {
-         error =
-             "sinks.kafka.enabled is true, but this build has no Kafka sink yet; set "
-             "sinks.kafka.enabled: false (or --set sinks.kafka.enabled=false)";
-         return nullptr;
+       [](const Options& o, std::string& error) -> std::unique_ptr<Sink> {
+         return KafkaSink::create(o, error);
        }},
   };
   return table;

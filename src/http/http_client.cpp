@@ -1,0 +1,221 @@
+#include "http/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+namespace gw {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::uint64_t kMaxResponseBody = 64u << 20;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool starts_with_ci(const std::string& s, std::string_view prefix) {
+  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+}
+
+// Runs the io_context until the operation started before has completed.
+void run(asio::io_context& ioc) {
+  ioc.restart();
+  ioc.run();
+}
+
+}  // namespace
+
+std::optional<HttpUrl> parse_http_url(const std::string& url, std::string& error) {
+  if (starts_with_ci(url, "https://")) {
+    error = "https is not supported yet (" + url + "); use an http:// URL";
+    return std::nullopt;
+  }
+  if (!starts_with_ci(url, "http://")) {
+    error = "not an http:// URL: '" + url + "'";
+    return std::nullopt;
+  }
+  const std::string rest = url.substr(7);
+  const std::size_t target_pos = rest.find_first_of("/?#");
+  const std::string authority = rest.substr(0, target_pos);
+  std::string target = target_pos == std::string::npos ? "/" : rest.substr(target_pos);
+  if (const auto hash = target.find('#'); hash != std::string::npos) target.resize(hash);
+  if (target.empty() || target[0] == '?') target.insert(0, "/");
+  if (authority.find('@') != std::string::npos) {
+    error = "credentials in the URL are not supported: '" + url + "'";
+    return std::nullopt;
+  }
+
+  HttpUrl out;
+  out.target = target;
+  std::string port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string::npos) {
+      error = "unterminated IPv6 address in '" + url + "'";
+      return std::nullopt;
+    }
+    out.host = authority.substr(1, close - 1);
+    const std::string after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') {
+        error = "unexpected text after the IPv6 address in '" + url + "'";
+        return std::nullopt;
+      }
+      port_text = after.substr(1);
+      out.explicit_port = true;
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    out.host = authority.substr(0, colon);
+    if (colon != std::string::npos) {
+      port_text = authority.substr(colon + 1);
+      out.explicit_port = true;
+    }
+  }
+  if (out.host.empty()) {
+    error = "no host in '" + url + "'";
+    return std::nullopt;
+  }
+  if (out.explicit_port) {
+    const bool digits = !port_text.empty() && port_text.size() <= 5 &&
+                        std::all_of(port_text.begin(), port_text.end(),
+                                    [](unsigned char c) { return std::isdigit(c) != 0; });
+    const long port = digits ? std::stol(port_text) : 0;
+    if (!digits || port < 1 || port > 65535) {
+      error = "bad port '" + port_text + "' in '" + url + "'";
+      return std::nullopt;
+    }
+    out.port = static_cast<std::uint16_t>(port);
+  }
+  return out;
+}
+
+HttpResponse http_request(const std::string& method, const std::string& url,
+                          const std::string& body, const HttpHeaders& headers, int timeout_ms) {
+  HttpResponse response;
+  std::string error;
+  const auto parsed = parse_http_url(url, error);
+  if (!parsed) {
+    response.error = error;
+    return response;
+  }
+  const HttpUrl& u = *parsed;
+  const bhttp::verb verb = bhttp::string_to_verb(method);
+  if (verb == bhttp::verb::unknown) {
+    response.error = "unknown HTTP method '" + method + "'";
+    return response;
+  }
+  const std::string what = method + " " + url + ": ";
+
+  asio::io_context ioc;
+  boost::system::error_code ec;
+  tcp::resolver resolver(ioc);
+  const auto endpoints = resolver.resolve(u.host, std::to_string(u.port), ec);
+  if (ec) {
+    response.error = what + "cannot resolve '" + u.host + "': " + ec.message();
+    return response;
+  }
+
+  beast::tcp_stream stream(ioc);
+  if (timeout_ms > 0)
+    stream.expires_at(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+  const auto describe = [&](const char* step, const beast::error_code& e) {
+    if (e == beast::error::timeout)
+      return what + step + ": timed out after " + std::to_string(timeout_ms) + " ms";
+    return what + step + ": " + e.message();
+  };
+
+  beast::error_code op_ec;
+  stream.async_connect(endpoints,
+                       [&](const beast::error_code& e, const tcp::endpoint&) { op_ec = e; });
+  run(ioc);
+  if (op_ec) {
+    response.error = describe("connect", op_ec);
+    return response;
+  }
+
+  bhttp::request<bhttp::string_body> req{verb, u.target, 11};
+  const bool ipv6 = u.host.find(':') != std::string::npos;
+  std::string host = ipv6 ? "[" + u.host + "]" : u.host;
+  if (u.explicit_port && u.port != 80) host += ":" + std::to_string(u.port);
+  req.set(bhttp::field::host, host);
+  req.set(bhttp::field::user_agent, "iot-gateway/" IOT_GATEWAY_VERSION);
+  req.keep_alive(false);
+  req.body() = body;
+  req.prepare_payload();
+  for (const auto& [name, value] : headers) req.set(name, value);
+
+  bhttp::async_write(stream, req, [&](const beast::error_code& e, std::size_t) { op_ec = e; });
+  run(ioc);
+  if (op_ec) {
+    response.error = describe("sending the request", op_ec);
+    return response;
+  }
+
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kMaxResponseBody);
+  if (verb == bhttp::verb::head) parser.skip(true);
+  bhttp::async_read(stream, buffer, parser,
+                    [&](const beast::error_code& e, std::size_t) { op_ec = e; });
+  run(ioc);
+  if (op_ec) {
+    response.error = describe("reading the response", op_ec);
+    return response;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  auto res = parser.release();
+  response.status = static_cast<int>(res.result_int());
+  response.body = std::move(res.body());
+  return response;
+}
+
+std::string base64_encode(const std::string& data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  const auto byte = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(data[k]));
+  };
+  for (; i + 3 <= data.size(); i += 3) {
+    const std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (const std::size_t left = data.size() - i; left > 0) {
+    std::uint32_t v = byte(i) << 16;
+    if (left == 2) v |= byte(i + 1) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += left == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string basic_auth_header(const std::string& user, const std::string& password) {
+  return "Basic " + base64_encode(user + ":" + password);
+}
+
+}  // namespace gw

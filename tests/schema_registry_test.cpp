@@ -1,0 +1,267 @@
+// SchemaRegistryClient and the HTTP client against tools/schema-registry-mock.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <rapidjson/document.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "http/http_client.h"
+#include "sinks/kafka/avro_encoder.h"
+#include "sinks/kafka/schema_registry.h"
+
+namespace {
+
+// A schema-registry-mock process for the lifetime of the object.
+class MockRegistry {
+ public:
+  explicit MockRegistry(const std::vector<std::string>& args = {}) {
+    int in[2], out[2];
+    REQUIRE(pipe2(in, O_CLOEXEC) == 0);
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      std::vector<char*> argv{const_cast<char*>(SCHEMA_REGISTRY_MOCK_BIN),
+                              const_cast<char*>("--listen"), const_cast<char*>("127.0.0.1:0")};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(SCHEMA_REGISTRY_MOCK_BIN, argv.data());
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    stdin_ = in[1];
+    std::string line;
+    pollfd p{out[0], POLLIN, 0};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[256];
+      const ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0) break;
+      line.append(buf, static_cast<std::size_t>(n));
+    }
+    close(out[0]);
+    INFO("mock said: ", line);
+    REQUIRE(line.rfind("listening=", 0) == 0);
+    address_ = line.substr(10, line.find('\n') - 10);
+  }
+  ~MockRegistry() {
+    if (!reaped_) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+    if (stdin_ >= 0) close(stdin_);
+  }
+  MockRegistry(const MockRegistry&) = delete;
+  MockRegistry& operator=(const MockRegistry&) = delete;
+
+  std::string url() const { return "http://" + address_; }
+  // Closes the mock's stdin: it should exit.
+  void close_stdin() {
+    close(stdin_);
+    stdin_ = -1;
+  }
+  // The exit status within `ms` milliseconds, or nullopt if it is still running.
+  std::optional<int> wait_exit(int ms) {
+    int status = 0;
+    for (int i = 0; i <= ms / 20; ++i) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        return status;
+      }
+      usleep(20000);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1;
+  bool reaped_ = false;
+  std::string address_;
+};
+
+std::string schema(const std::string& stream) {
+  std::ifstream in(std::string(PROJECT_DIR) + "/schemas/" + stream + ".avsc");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string error;
+  const auto enc = gw::AvroEncoder::create(ss.str(), error);
+  REQUIRE(enc != nullptr);
+  return enc->canonical_schema();
+}
+
+// A 127.0.0.1 port nothing listens on (bound, then released).
+int closed_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("schema registry: the same schema twice gives the same id, another schema a new one") {
+  MockRegistry mock;
+  const gw::SchemaRegistryClient client(mock.url(), std::nullopt, std::nullopt);
+  std::string error;
+  const auto sales = client.register_schema("SALES-value", schema("sales"), error);
+  INFO(error);
+  REQUIRE(sales.has_value());
+  CHECK(*sales == 1);
+  CHECK(client.register_schema("SALES-value", schema("sales"), error) == sales);
+
+  const auto events = client.register_schema(gw::value_subject("EVENTS"), schema("events"), error);
+  REQUIRE(events.has_value());
+  CHECK(*events != *sales);
+  // A new schema in a subject that has one: a new id (a new version) as well.
+  const auto alerts = client.register_schema("SALES-value", schema("alerts"), error);
+  REQUIRE(alerts.has_value());
+  CHECK(*alerts != *sales);
+  CHECK(*alerts != *events);
+  // The registry's ids are global: the same schema under another subject keeps its id.
+  CHECK(client.register_schema("OTHER-value", schema("sales"), error) == sales);
+
+  // The registry stored the schema as sent; fetch it back by id.
+  const auto res =
+      gw::http_request("GET", mock.url() + "/schemas/ids/" + std::to_string(*sales), "", {}, 5000);
+  REQUIRE(res.error.empty());
+  CHECK(res.status == 200);
+  rapidjson::Document doc;
+  doc.Parse(res.body.c_str());
+  REQUIRE(doc.IsObject());
+  CHECK(std::string(doc["schema"].GetString()) == schema("sales"));
+
+  const auto subjects = gw::http_request("GET", mock.url() + "/subjects", "", {}, 5000);
+  CHECK(subjects.body == R"(["EVENTS-value","OTHER-value","SALES-value"])");
+}
+
+TEST_CASE("schema registry: an invalid schema is refused with the registry's code and message") {
+  MockRegistry mock;
+  const gw::SchemaRegistryClient client(mock.url() + "/", std::nullopt, std::nullopt);
+  std::string error;
+  CHECK_FALSE(client.register_schema("X-value", R"({"type":"nope"})", error).has_value());
+  CHECK(error.find("HTTP 422") != std::string::npos);
+  CHECK(error.find("error_code 42201") != std::string::npos);
+  CHECK(error.find("X-value") != std::string::npos);
+}
+
+TEST_CASE("schema registry: basic auth is sent when configured") {
+  MockRegistry mock({"--user", "gw", "--password", "s3cret"});
+  std::string error;
+
+  const gw::SchemaRegistryClient anonymous(mock.url(), std::nullopt, std::nullopt);
+  CHECK_FALSE(anonymous.register_schema("SALES-value", schema("sales"), error).has_value());
+  CHECK(error.find("401") != std::string::npos);
+  CHECK(error.find("unreachable") == std::string::npos);
+
+  const gw::SchemaRegistryClient wrong(mock.url(), "gw", "nope");
+  CHECK_FALSE(wrong.register_schema("SALES-value", schema("sales"), error).has_value());
+  CHECK(error.find("401") != std::string::npos);
+
+  const gw::SchemaRegistryClient right(mock.url(), "gw", "s3cret");
+  error.clear();
+  const auto id = right.register_schema("SALES-value", schema("sales"), error);
+  INFO(error);
+  CHECK(id == 1);
+}
+
+TEST_CASE("schema registry: a closed port is reported unreachable at once") {
+  const gw::SchemaRegistryClient client("http://127.0.0.1:" + std::to_string(closed_port()),
+                                        std::nullopt, std::nullopt);
+  std::string error;
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(client.register_schema("SALES-value", schema("sales"), error).has_value());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  CHECK(error.find("unreachable") != std::string::npos);
+}
+
+TEST_CASE("schema registry mock: exits when its stdin ends") {
+  MockRegistry mock;
+  mock.close_stdin();
+  const auto status = mock.wait_exit(2000);
+  REQUIRE(status.has_value());
+  CHECK(WIFEXITED(*status));
+  CHECK(WEXITSTATUS(*status) == 0);
+}
+
+TEST_CASE("http client: URLs, statuses, headers and timeouts") {
+  std::string error;
+  const auto u = gw::parse_http_url("http://registry:8081/a/b?c=1", error);
+  REQUIRE(u.has_value());
+  CHECK(u->host == "registry");
+  CHECK(u->port == 8081);
+  CHECK(u->target == "/a/b?c=1");
+  const auto v6 = gw::parse_http_url("http://[::1]", error);
+  REQUIRE(v6.has_value());
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == 80);
+  CHECK(v6->target == "/");
+  CHECK_FALSE(gw::parse_http_url("http://h:99999/", error).has_value());
+  CHECK_FALSE(gw::parse_http_url("ftp://h/", error).has_value());
+  CHECK_FALSE(gw::parse_http_url("https://h/", error).has_value());
+  CHECK(error.find("https is not supported") != std::string::npos);
+  CHECK(gw::http_request("GET", "https://localhost/", "", {}, 1000).error.find("https") !=
+        std::string::npos);
+
+  CHECK(gw::base64_encode("") == "");
+  CHECK(gw::base64_encode("f") == "Zg==");
+  CHECK(gw::base64_encode("fo") == "Zm8=");
+  CHECK(gw::base64_encode("foo") == "Zm9v");
+  CHECK(gw::base64_encode("foob") == "Zm9vYg==");
+  CHECK(gw::basic_auth_header("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+
+  MockRegistry mock;
+  // A status other than 2xx is a response, not a transport error.
+  const auto missing = gw::http_request("GET", mock.url() + "/schemas/ids/99", "", {}, 5000);
+  CHECK(missing.error.empty());
+  CHECK(missing.status == 404);
+  CHECK(missing.body.find("40403") != std::string::npos);
+  // The caller's Content-Type reaches the server (the mock refuses text/plain).
+  const auto media = gw::http_request("POST", mock.url() + "/subjects/X/versions", "{}",
+                                      {{"Content-Type", "text/plain"}}, 5000);
+  CHECK(media.status == 415);
+  const auto bad = gw::http_request("POST", mock.url() + "/subjects/X/versions", "not json",
+                                    {{"Content-Type", "application/json"}}, 5000);
+  CHECK(bad.status == 422);
+  CHECK(bad.body.find("42201") != std::string::npos);
+
+  // A server that accepts the connection but never answers: the timeout bounds the request.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(fd, 4) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const auto start = std::chrono::steady_clock::now();
+  const auto silent = gw::http_request(
+      "GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", "", {}, 300);
+  const auto took = std::chrono::steady_clock::now() - start;
+  close(fd);
+  CHECK(silent.error.find("timed out after 300 ms") != std::string::npos);
+  CHECK(took >= std::chrono::milliseconds(250));
+  CHECK(took < std::chrono::seconds(3));
+}
