@@ -90,7 +90,7 @@ struct SchemaRegistryOptions {
 struct KafkaSinkOptions {
   bool enabled = true;
   std::string brokers = "localhost:9092";
-  std::map<std::string, std::string> properties;  // librdkafka settings, override the defaults
+  std::map<std::string, std::string> properties;    // librdkafka settings, override the defaults
   std::array<ValueFormat, kStreamCount> formats{};  // json unless set
   SchemaRegistryOptions schema_registry;
 };

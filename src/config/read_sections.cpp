@@ -206,7 +206,8 @@ void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
       }
       f.finish();
     }
-    if (YAML::Node sr = k.child("schema_registry"); k.expect_map(sr, k.path_of("schema_registry"))) {
+    if (YAML::Node sr = k.child("schema_registry");
+        k.expect_map(sr, k.path_of("schema_registry"))) {
       MapReader s(r.context(), sr, k.path_of("schema_registry"));
       if (s.str("url", o.kafka.schema_registry.url) &&
           o.kafka.schema_registry.url->rfind("http://", 0) != 0 &&
