@@ -1,5 +1,6 @@
 #include "app/gateway.h"
 
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -25,6 +26,7 @@ constexpr DurationMs kRealtimeTick = 100;
 constexpr std::size_t kCommitRecords = 20'000;
 constexpr DurationMs kCommitInterval = 250;
 constexpr DurationMs kExpireInterval = 60'000;
+constexpr DurationMs kProgressInterval = 60'000;
 
 void log_reports(Pipeline& pipeline, bool realtime) {
   for (const auto& r : pipeline.take_reports()) {
@@ -111,11 +113,12 @@ class Gateway {
   }
 
   // Runs sources -> pipeline -> buffer until completion or a stop. True if a bounded run completed.
-  bool run() {
+  bool run(const std::function<void()>& every_minute) {
     log::info("started: gateway " + o_.gateway.id + ", " + std::to_string(registry_.size()) +
               " devices, " + (realtime_ ? "realtime" : "virtual") + " clock from " +
               format_iso8601(start_) + ", buffer " + buffer_.path());
     TimeMs last_arrival = wall_.now(), last_commit = wall_.now(), last_expire = wall_.now();
+    TimeMs last_progress = wall_.now();
     std::vector<Event> events;
     while (!stop_.stop_requested() && !state_.completed) {
       if (!buffer_.has_room()) {  // buffer.when_full: block -- the sources pause
@@ -155,6 +158,10 @@ class Gateway {
           (!pending_.empty() && wall_now - last_commit >= kCommitInterval) || realtime_) {
         if (!pending_.empty()) commit();
         last_commit = wall_now;
+      }
+      if (realtime_ && wall_now - last_progress >= kProgressInterval) {
+        every_minute();
+        last_progress = wall_now;
       }
       if (wall_now - last_expire >= std::min(kExpireInterval, o_.buffer.max_age / 2)) {
         buffer_.expire();
@@ -244,7 +251,13 @@ int run_gateway(const Options& options, StopSignal& stop) {
 
   Gateway gateway(options, registry, *buffer, stop);
   gateway.resume();
-  const bool completed = gateway.run();
+  const bool completed = gateway.run([&] {
+    std::string line = "progress:";
+    for (std::size_t i = 0; i < runners.size(); ++i)
+      line += " sink " + runners[i]->name() + " " + std::to_string(runners[i]->delivered()) +
+              " records delivered, " + std::to_string(buffer->backlog(i)) + " waiting;";
+    log::info(line + " buffer " + std::to_string(buffer->bytes() / 1024) + " KiB");
+  });
 
   // Drain: a completed bounded run waits for every sink; a stop gives them shutdown_timeout.
   TimeMs deadline =

@@ -320,21 +320,31 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
 }
 
 void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {
+  const BufferChunk c{chunk_id, Stream::sales, {}};
+  confirm(sink, std::span<const BufferChunk>(&c, 1));
+}
+
+void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks) {
   {
     std::lock_guard lock(mutex_);
     const std::int64_t bit = sink_bits_[sink];
     db_->exec("BEGIN IMMEDIATE");
     try {
-      db_->prepare("UPDATE chunks SET pending = pending & ~? WHERE id = ?")
-          .bind(1, bit)
-          .bind(2, chunk_id)
-          .run();
-      auto q = db_->prepare("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
-      q.bind(1, chunk_id);
-      if (q.step()) {
-        bytes_ -= q.int64(0);
-        q.reset();
-        db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, chunk_id).run();
+      auto update = db_->prepare("UPDATE chunks SET pending = pending & ~? WHERE id = ?");
+      auto done = db_->prepare("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
+      auto remove = db_->prepare("DELETE FROM chunks WHERE id = ?");
+      for (const auto& c : chunks) {
+        update.bind(1, bit).bind(2, c.id);
+        update.run();
+        done.bind(1, c.id);
+        if (done.step()) {
+          bytes_ -= done.int64(0);
+          done.reset();
+          remove.bind(1, c.id);
+          remove.run();
+        } else {
+          done.reset();
+        }
       }
       db_->exec("COMMIT");
     } catch (...) {
@@ -345,11 +355,11 @@ void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {
   changed_.notify();
 }
 
-void Buffer::reject(std::size_t sink, const BufferChunk& chunk) {
+void Buffer::reject(std::size_t sink, const BufferChunk& chunk, std::size_t records) {
   {
     std::lock_guard lock(mutex_);
     add_counter(drop_counter(chunk.stream, DropReason::rejected),
-                static_cast<std::int64_t>(chunk.records.size()));
+                static_cast<std::int64_t>(records));
   }
   confirm(sink, chunk.id);
 }

@@ -81,8 +81,10 @@ class Buffer {
   // per key is kept).
   std::optional<BufferChunk> next_for(std::size_t sink, const SinkCursor& cursor);
   void confirm(std::size_t sink, std::int64_t chunk_id);
-  // A sink rejected the chunk for good: confirm it and count its records as dropped.
-  void reject(std::size_t sink, const BufferChunk& chunk);
+  // Confirms several chunks in one transaction.
+  void confirm(std::size_t sink, std::span<const BufferChunk> chunks);
+  // A sink rejected the chunk for good: confirm it and count its `records` as dropped.
+  void reject(std::size_t sink, const BufferChunk& chunk, std::size_t records);
   // Records not yet confirmed by `sink`.
   std::int64_t backlog(std::size_t sink);
   // Blocks until a commit or confirm happened or the timeout (wall ms) passed.

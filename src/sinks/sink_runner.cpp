@@ -1,6 +1,7 @@
 #include "sinks/sink_runner.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "core/log.h"
 #include "core/random.h"
@@ -39,38 +40,57 @@ void SinkRunner::run() {
   SinkCursor cursor;
   DurationMs backoff = 100;
   std::uint64_t attempt = 0;
+  std::size_t max_chunks = kMaxBatchChunks;  // 1 while isolating a rejected chunk
+  std::vector<BufferChunk> chunks;
+  std::vector<Record> batch;
   while (clock_.now() < deadline_.load()) {
-    std::optional<BufferChunk> chunk;
+    // Several chunks per delivery, so a sink's round trip is paid per batch, not per chunk.
+    chunks.clear();
+    batch.clear();
     try {
-      chunk = buffer_.next_for(index_, cursor);
+      SinkCursor ahead = cursor;
+      while (chunks.size() < max_chunks && batch.size() < kMaxBatchRecords) {
+        auto chunk = buffer_.next_for(index_, ahead);
+        if (!chunk) break;
+        ahead.advance(*chunk);
+        std::move(chunk->records.begin(), chunk->records.end(), std::back_inserter(batch));
+        chunk->records.clear();
+        chunk->records.shrink_to_fit();
+        chunks.push_back(std::move(*chunk));
+      }
     } catch (const std::exception& e) {
       log::error("sink " + name_ + ": cannot read the buffer: " + e.what());
       wake_.wait_for(1000);
       continue;
     }
-    if (!chunk) {
+    if (chunks.empty()) {
       if (finishing_.load()) break;
       buffer_.wait_for_change(200);
       continue;
     }
-    const DeliveryResult r = sink_->deliver(chunk->records);
+    const DeliveryResult r = sink_->deliver(batch);
+    if (r.status == DeliveryStatus::rejected && chunks.size() > 1) {
+      max_chunks = 1;  // find the chunk that cannot be delivered; deliver the others
+      continue;
+    }
     try {
       if (r.status == DeliveryStatus::delivered) {
-        buffer_.confirm(index_, chunk->id);
-        delivered_ += chunk->records.size();
+        buffer_.confirm(index_, chunks);
+        delivered_ += batch.size();
       } else if (r.status == DeliveryStatus::rejected) {
-        log::error("sink " + name_ + " rejected " + std::to_string(chunk->records.size()) + " " +
-                   std::string(stream_name(chunk->stream)) + " records: " + r.message);
-        buffer_.reject(index_, *chunk);
+        log::error("sink " + name_ + " rejected " + std::to_string(batch.size()) + " " +
+                   std::string(stream_name(chunks[0].stream)) + " records: " + r.message);
+        buffer_.reject(index_, chunks[0], batch.size());
       }
     } catch (const std::exception& e) {
       log::error("sink " + name_ + ": cannot confirm in the buffer: " + e.what());
-      continue;  // the chunk stays pending and is sent again: at least once
+      continue;  // the chunks stay pending and are sent again: at least once
     }
     if (r.status != DeliveryStatus::retry) {
-      cursor.advance(*chunk);
+      for (const auto& c : chunks) cursor.advance(c);
       if (!healthy_.exchange(true)) log::info("sink " + name_ + " is delivering again");
       backoff = 100;
+      max_chunks = kMaxBatchChunks;
       continue;
     }
     ++retries_;

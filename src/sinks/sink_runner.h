@@ -1,5 +1,6 @@
-// Drives one sink from the buffer on its own thread: reads the chunks it has not confirmed, in
-// order, delivers them, and confirms each one only after the sink answered `delivered`.
+// Drives one sink from the buffer on its own thread: reads the chunks it has not confirmed
+// (alerts and aggregates first, each stream in order), delivers several at a time, and confirms
+// them only after the sink answered `delivered`.
 // `retry` keeps the chunk and backs off (100 ms doubling to 5 s, jittered); `rejected`
 // confirms it as dropped (counted). Thread-safe accessors for the counters.
 #pragma once
@@ -16,6 +17,10 @@ namespace gw {
 
 class SinkRunner {
  public:
+  // One delivery takes up to this many chunks / records (whole chunks).
+  static constexpr std::size_t kMaxBatchChunks = 64;
+  static constexpr std::size_t kMaxBatchRecords = 50'000;
+
   SinkRunner(std::unique_ptr<Sink> sink, std::size_t index, Buffer& buffer, Clock& wall_clock);
   ~SinkRunner();
   SinkRunner(const SinkRunner&) = delete;

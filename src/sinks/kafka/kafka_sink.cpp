@@ -123,10 +123,13 @@ void KafkaSink::on_log(const rd_kafka_t*, int level, const char* facility, const
 DeliveryResult KafkaSink::deliver(std::span<const Record> batch) {
   if (batch.empty()) return {};
   std::string error;
-  const Stream stream = batch.front().stream;
-  if (!encoder_.prepare(stream, error)) {
-    health_ = {false, error};
-    return {DeliveryStatus::retry, error};
+  std::array<bool, kStreamCount> present{};
+  for (const Record& r : batch) present[stream_index(r.stream)] = true;
+  for (std::size_t i = 0; i < kStreamCount; ++i) {
+    if (present[i] && !encoder_.prepare(kAllStreams[i], error)) {
+      health_ = {false, error};
+      return {DeliveryStatus::retry, error};
+    }
   }
   BatchState state;
   std::string value;
