@@ -287,36 +287,50 @@ std::int64_t Buffer::bytes() const {
 }
 
 std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& cursor) {
-  std::lock_guard lock(mutex_);
-  auto q = db_->prepare(
-      "SELECT id, raw_bytes, data FROM chunks WHERE stream = ? AND id > ? AND pending & ? ORDER "
-      "BY id LIMIT 1");
-  for (auto it = kDropOrder.rbegin(); it != kDropOrder.rend(); ++it) {
-    const Stream stream = *it;
-    q.bind(1, static_cast<std::int64_t>(stream_index(stream)))
-        .bind(2, cursor.after[stream_index(stream)])
-        .bind(3, sink_bits_[sink]);
-    if (!q.step()) {
-      q.reset();
-      continue;
-    }
+  SinkCursor from = cursor;
+  while (true) {
     BufferChunk c;
-    c.id = q.int64(0);
-    c.stream = stream;
-    const auto max_raw =
-        std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(q.int64(1)) + 64);
-    auto records = decode_chunk(c.stream, q.blob(2), max_raw);
-    q.reset();
-    if (!records) {
-      log::error("buffer chunk " + std::to_string(c.id) + " is corrupt; dropped");
+    std::string blob;
+    std::size_t max_raw = 0;
+    {
+      std::lock_guard lock(mutex_);
+      auto q = db_->prepare(
+          "SELECT id, raw_bytes, data FROM chunks WHERE stream = ? AND id > ? AND pending & ? "
+          "ORDER BY id LIMIT 1");
+      bool found = false;
+      for (auto it = kDropOrder.rbegin(); it != kDropOrder.rend() && !found; ++it) {
+        q.bind(1, static_cast<std::int64_t>(stream_index(*it)))
+            .bind(2, from.after[stream_index(*it)])
+            .bind(3, sink_bits_[sink]);
+        if (q.step()) {
+          found = true;
+          c.id = q.int64(0);
+          c.stream = *it;
+          max_raw = std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(q.int64(1)) + 64);
+          blob = q.blob(2);
+        }
+        q.reset();
+      }
+      if (!found) return std::nullopt;
+    }
+    // Decoded outside the lock, so the run loop's commits do not wait for it.
+    auto records = decode_chunk(c.stream, blob, max_raw);
+    if (records) {
+      c.records = std::move(*records);
+      return c;
+    }
+    log::error("buffer chunk " + std::to_string(c.id) + " is corrupt; dropped");
+    {
+      std::lock_guard lock(mutex_);
+      auto q = db_->prepare("SELECT bytes FROM chunks WHERE id = ?");
+      q.bind(1, c.id);
+      if (q.step()) bytes_ -= q.int64(0);
+      q.reset();
       db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, c.id).run();
       add_counter("corrupt_chunks", 1);
-      continue;
     }
-    c.records = std::move(*records);
-    return c;
+    from.advance(c);
   }
-  return std::nullopt;
 }
 
 void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {

@@ -1,12 +1,18 @@
 #include "core/records.h"
 
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 namespace gw {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// RapidJSON output straight into the record's value: no intermediate buffer, no copy.
+struct StringOut {
+  using Ch = char;
+  std::string* s;
+  void Put(char c) { s->push_back(c); }
+  void Flush() {}
+};
+using Writer = rapidjson::Writer<StringOut>;
 
 void key(Writer& w, std::string_view k) {
   w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
@@ -19,21 +25,27 @@ void field(Writer& w, std::string_view k, std::string_view v) {
   str(w, v);
 }
 void time_field(Writer& w, std::string_view k, TimeMs t) {
-  std::string s;
-  s.reserve(24);
-  append_iso8601(s, t);
-  field(w, k, s);
+  char buf[kIso8601Size];
+  write_iso8601(buf, t);
+  field(w, k, std::string_view(buf, sizeof buf));
 }
 
-Record finish(Stream stream, std::string_view record_key, rapidjson::StringBuffer& buf) {
-  return Record{stream, std::string(record_key), std::string(buf.GetString(), buf.GetSize())};
-}
+// A record of `stream` keyed `record_key`, with a value writer set up on it.
+struct Building {
+  Building(Stream stream, std::string_view record_key)
+      : record{stream, std::string(record_key), {}}, out{&record.value}, w(out) {
+    record.value.reserve(448);
+  }
+  Record record;
+  StringOut out;
+  Writer w;
+};
 
 }  // namespace
 
 Record RecordEncoder::sale(const SaleEvent& e) const {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+  Building b(Stream::sales, e.store_id);
+  Writer& w = b.w;
   w.StartObject();
   field(w, "store_id", e.store_id);
   key(w, "sale_amount");
@@ -43,12 +55,12 @@ Record RecordEncoder::sale(const SaleEvent& e) const {
   field(w, "event_id", e.event_id);
   field(w, "gateway_id", gateway_id_);
   w.EndObject();
-  return finish(Stream::sales, e.store_id, buf);
+  return std::move(b.record);
 }
 
 Record RecordEncoder::device(const Device& d) const {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+  Building b(Stream::devices, d.id);
+  Writer& w = b.w;
   w.StartObject();
   field(w, "deviceId", d.id);
   field(w, "store_id", d.store_id);
@@ -65,12 +77,12 @@ Record RecordEncoder::device(const Device& d) const {
   w.EndObject();
   field(w, "gateway_id", gateway_id_);
   w.EndObject();
-  return finish(Stream::devices, d.id, buf);
+  return std::move(b.record);
 }
 
 Record RecordEncoder::event(const AccessEvent& e) const {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+  Building b(Stream::events, e.device_id);
+  Writer& w = b.w;
   w.StartObject();
   field(w, "deviceId", e.device_id);
   field(w, "messageName", kAccessMessageName);
@@ -83,12 +95,12 @@ Record RecordEncoder::event(const AccessEvent& e) const {
   field(w, "event_id", e.event_id);
   field(w, "gateway_id", gateway_id_);
   w.EndObject();
-  return finish(Stream::events, e.device_id, buf);
+  return std::move(b.record);
 }
 
 Record RecordEncoder::event_geo(const AccessEvent& e, const Device& d) const {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+  Building b(Stream::events_geo, e.device_id);
+  Writer& w = b.w;
   w.StartObject();
   field(w, "deviceId", e.device_id);
   field(w, "store_id", d.store_id);
@@ -102,12 +114,12 @@ Record RecordEncoder::event_geo(const AccessEvent& e, const Device& d) const {
   field(w, "event_id", e.event_id);
   field(w, "gateway_id", gateway_id_);
   w.EndObject();
-  return finish(Stream::events_geo, e.device_id, buf);
+  return std::move(b.record);
 }
 
 Record RecordEncoder::sales_aggregate(const SalesAggregate& a) const {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+  Building b(Stream::sales_aggregate, a.store_id);
+  Writer& w = b.w;
   w.StartObject();
   field(w, "store_id", a.store_id);
   time_field(w, "window_start", a.window_start);
@@ -118,12 +130,12 @@ Record RecordEncoder::sales_aggregate(const SalesAggregate& a) const {
   w.Int64(a.sales_count);
   field(w, "gateway_id", gateway_id_);
   w.EndObject();
-  return finish(Stream::sales_aggregate, a.store_id, buf);
+  return std::move(b.record);
 }
 
 Record RecordEncoder::alert(const Alert& a) const {
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
+  Building b(Stream::alerts, a.device->id);
+  Writer& w = b.w;
   w.StartObject();
   time_field(w, "window_start", a.window_start);
   time_field(w, "window_end", a.window_end);
@@ -138,7 +150,7 @@ Record RecordEncoder::alert(const Alert& a) const {
   w.Double(a.std_error_count);
   field(w, "gateway_id", gateway_id_);
   w.EndObject();
-  return finish(Stream::alerts, a.device->id, buf);
+  return std::move(b.record);
 }
 
 }  // namespace gw

@@ -56,11 +56,16 @@ bool read_uint(std::string_view s, std::size_t pos, std::size_t len, unsigned& o
 }  // namespace
 
 void append_iso8601(std::string& out, TimeMs t) {
+  char buf[kIso8601Size];
+  write_iso8601(buf, t);
+  out.append(buf, sizeof buf);
+}
+
+void write_iso8601(char* buf, TimeMs t) {
   const TimeMs day_ms = 86'400'000;
   const TimeMs days = floor_to(t, day_ms) / day_ms;
   const auto in_day = static_cast<unsigned>(t - days * day_ms);
   const Civil c = civil_from_days(days);
-  char buf[24];
   put_digits(buf, static_cast<unsigned>(c.y), 4);
   buf[4] = '-';
   put_digits(buf + 5, c.m, 2);
@@ -75,7 +80,6 @@ void append_iso8601(std::string& out, TimeMs t) {
   buf[19] = '.';
   put_digits(buf + 20, in_day % 1000, 3);
   buf[23] = 'Z';
-  out.append(buf, sizeof buf);
 }
 
 std::string format_iso8601(TimeMs t) {

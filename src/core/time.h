@@ -15,6 +15,9 @@ using DurationMs = std::int64_t;
 inline constexpr TimeMs kTimeMin = std::numeric_limits<TimeMs>::min();
 inline constexpr TimeMs kTimeMax = std::numeric_limits<TimeMs>::max();
 
+// Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (kIso8601Size chars, no terminator) to out.
+inline constexpr std::size_t kIso8601Size = 24;
+void write_iso8601(char* out, TimeMs t);
 // Appends "YYYY-MM-DDTHH:MM:SS.mmmZ" to out.
 void append_iso8601(std::string& out, TimeMs t);
 std::string format_iso8601(TimeMs t);

@@ -132,13 +132,17 @@ DeliveryResult KafkaSink::deliver(std::span<const Record> batch) {
     }
   }
   BatchState state;
-  std::string value;
+  std::string encoded;
   for (const Record& r : batch) {
-    if (!encoder_.encode(r.stream, r.value, value, error)) {
+    // JSON values are handed over without a copy: `batch` outlives every delivery report,
+    // since this function waits for all of them. Avro values are built here, so copied.
+    const bool avro = encoder_.is_avro(r.stream);
+    if (avro && !encoder_.encode(r.stream, r.value, encoded, error)) {
       // This record can never be encoded: the batch cannot be delivered as is.
       health_ = {false, error};
       return {DeliveryStatus::rejected, std::string(stream_name(r.stream)) + ": " + error};
     }
+    const std::string& value = avro ? encoded : r.value;
     const std::string_view event_id = event_id_of(r.value);
     while (true) {
       rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
@@ -147,11 +151,12 @@ DeliveryResult KafkaSink::deliver(std::span<const Record> batch) {
       if (!event_id.empty())
         rd_kafka_header_add(headers, "event_id", -1, event_id.data(),
                             static_cast<ssize_t>(event_id.size()));
-      const rd_kafka_resp_err_t err = rd_kafka_producev(
-          rk_, RD_KAFKA_V_RKT(topics_[stream_index(r.stream)]),
-          RD_KAFKA_V_KEY(r.key.data(), r.key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-          RD_KAFKA_V_OPAQUE(&state), RD_KAFKA_V_END);
+      const rd_kafka_resp_err_t err =
+          rd_kafka_producev(rk_, RD_KAFKA_V_RKT(topics_[stream_index(r.stream)]),
+                            RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                            RD_KAFKA_V_MSGFLAGS(avro ? RD_KAFKA_MSG_F_COPY : 0),
+                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&state), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);  // not taken
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++state.outstanding;
