@@ -3,6 +3,7 @@
 #include "kafka_mock.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -18,7 +19,9 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("iot-gateway-kafka-" + name);
+  // The pid keeps concurrent runs of the test binary apart.
+  const fs::path dir =
+      fs::temp_directory_path() / ("iot-gateway-kafka-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

@@ -5,10 +5,13 @@
 #include <memory>
 #include <vector>
 
+#include "app/http_api.h"
 #include "app/run_state.h"
+#include "app/status_board.h"
 #include "buffer/buffer.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "http/server.h"
 #include "pipeline/pipeline.h"
 #include "sinks/sink_factory.h"
 #include "sinks/sink_runner.h"
@@ -59,10 +62,12 @@ void log_summary(const Pipeline& p, const std::vector<std::unique_ptr<SinkRunner
 // The running parts of one gateway process.
 class Gateway {
  public:
-  Gateway(const Options& o, const DeviceRegistry& registry, Buffer& buffer, StopSignal& stop)
+  Gateway(const Options& o, const DeviceRegistry& registry, Buffer& buffer, StatusBoard& board,
+          StopSignal& stop)
       : o_(o),
         registry_(registry),
         buffer_(buffer),
+        board_(board),
         stop_(stop),
         realtime_(o.simulator.clock == ClockKind::realtime),
         virtual_clock_(o.simulator.start_time) {
@@ -121,6 +126,7 @@ class Gateway {
     TimeMs last_progress = wall_.now();
     std::vector<Event> events;
     while (!stop_.stop_requested() && !state_.completed) {
+      board_.set_running(true, wall_.now());
       if (!buffer_.has_room()) {  // buffer.when_full: block -- the sources pause
         commit();
         buffer_.wait_for_change(500);
@@ -130,7 +136,6 @@ class Gateway {
         pipeline_->finish(pending_);
         log_reports(*pipeline_, realtime_);
         state_.completed = true;
-        log::info("bounded run: every window has fired; draining the sinks");
         break;
       }
       TimeMs now;
@@ -170,10 +175,23 @@ class Gateway {
       if (realtime_ || !simulator_) wall_.sleep_until(wall_now + kRealtimeTick, stop_);
     }
     commit();
+    board_.publish(status(), {});
+    board_.set_running(false, wall_.now());
+    if (state_.completed) log::info("bounded run: every window has fired; draining the sinks");
     return state_.completed;
   }
 
   const Pipeline& pipeline() const { return *pipeline_; }
+
+  PipelineStatus status() const {
+    PipelineStatus st;
+    st.counters = pipeline_->counters();
+    st.watermark = pipeline_->watermark();
+    st.max_event_time = pipeline_->max_event_time();
+    st.last_progress = wall_.now();
+    st.completed = state_.completed;
+    return st;
+  }
 
  private:
   // Commits the pending records with the state they leave behind, retrying while the buffer
@@ -184,7 +202,10 @@ class Gateway {
     const std::string state = encode_run_state(state_);
     while (true) {
       const CommitResult r = buffer_.commit(pending_, &state);
-      if (r == CommitResult::ok) break;
+      if (r == CommitResult::ok) {
+        board_.publish(status(), pending_);
+        break;
+      }
       if (stop_.stop_requested()) {
         log::error(
             "stopping with " + std::to_string(pending_.size()) +
@@ -201,6 +222,7 @@ class Gateway {
   const Options& o_;
   const DeviceRegistry& registry_;
   Buffer& buffer_;
+  StatusBoard& board_;
   StopSignal& stop_;
   bool realtime_;
   SystemClock wall_;
@@ -249,7 +271,22 @@ int run_gateway(const Options& options, StopSignal& stop) {
     runners.back()->start();
   }
 
-  Gateway gateway(options, registry, *buffer, stop);
+  StatusBoard board;
+  // The local endpoint. It must not keep the gateway from collecting data: if it cannot
+  // listen, that is logged and the run goes on without it.
+  const ApiContext api{options, registry, board, *buffer, runners, wall, wall.now()};
+  HttpServerOptions http_options;
+  http_options.listen = options.http.listen;
+  http_options.max_body = static_cast<std::size_t>(options.http.max_body);
+  HttpServer http(http_options, make_api_handler(api));
+  std::string http_error;
+  if (http.start(http_error))
+    log::info("http: listening on " + http.bound_address());
+  else
+    log::error("http: cannot listen on " + options.http.listen + ": " + http_error +
+               "; running without the local endpoint");
+
+  Gateway gateway(options, registry, *buffer, board, stop);
   gateway.resume();
   const bool completed = gateway.run([&] {
     std::string line = "progress:";

@@ -115,6 +115,10 @@ struct BufferOptions {
 
 struct HttpOptions {
   std::string listen = "127.0.0.1:8080";
+  std::optional<std::string> token;  // bearer token
+  std::int64_t max_body = 1 << 20;
+  // True if `listen` is a loopback address (127.0.0.0/8, ::1, localhost).
+  bool loopback() const;
 };
 
 struct Options {

@@ -246,6 +246,12 @@ void read_http(MapReader r, HttpOptions& o) {
       r.error("listen",
               "http.listen: '" + o.listen + "' is not an address:port such as 127.0.0.1:8080");
   }
+  if (r.str("token", o.token) && o.token->empty())
+    r.error("token", "http.token: must not be empty (leave it out for no token)");
+  r.size("max_body", o.max_body, 1024);
+  if (!o.loopback() && !o.token)
+    r.error("listen",
+            "http.listen: '" + o.listen + "' is not a loopback address, so http.token is required");
   r.finish();
 }
 
@@ -266,6 +272,11 @@ void read_all_sections(ConfigContext& ctx, const YAML::Node& root,
   read_sinks(section("sinks"), config_dir, out.sinks);
   read_http(section("http"), out.http);
   r.finish();
+}
+
+bool HttpOptions::loopback() const {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host.rfind("127.", 0) == 0 || host == "[::1]" || host == "localhost";
 }
 
 std::vector<StoreOptions> default_stores() {

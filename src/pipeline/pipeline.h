@@ -54,6 +54,7 @@ class Pipeline {
   void finish(std::vector<Record>& out) { advance_watermark(kTimeMax, out); }
 
   TimeMs watermark() const { return watermark_.value(); }
+  TimeMs max_event_time() const { return watermark_.max_seen(); }
   const PipelineCounters& counters() const { return counters_; }
   // Reports of windows fired since the last call.
   std::vector<WindowReport> take_reports() { return std::exchange(reports_, {}); }

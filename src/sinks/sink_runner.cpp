@@ -21,6 +21,11 @@ SinkRunner::~SinkRunner() {
   join();
 }
 
+std::string SinkRunner::last_error() const {
+  std::lock_guard lock(error_mutex_);
+  return last_error_;
+}
+
 void SinkRunner::start() {
   thread_ = std::thread([this] { run(); });
 }
@@ -68,7 +73,22 @@ void SinkRunner::run() {
       buffer_.wait_for_change(200);
       continue;
     }
+    const TimeMs t0 = clock_.now();
     const DeliveryResult r = sink_->deliver(batch);
+    latency_.observe(static_cast<double>(clock_.now() - t0) / 1000.0);
+    auto count = [&](std::atomic<std::uint64_t> StreamCounts::*field) {
+      for (const Record& rec : batch) (by_stream_[stream_index(rec.stream)].*field)++;
+    };
+    if (r.status == DeliveryStatus::delivered)
+      count(&StreamCounts::delivered);
+    else if (r.status == DeliveryStatus::retry)
+      count(&StreamCounts::retried);
+    else if (chunks.size() == 1)
+      count(&StreamCounts::failed);
+    if (r.status != DeliveryStatus::delivered) {
+      std::lock_guard lock(error_mutex_);
+      last_error_ = r.message;
+    }
     if (r.status == DeliveryStatus::rejected && chunks.size() > 1) {
       max_chunks = 1;  // find the chunk that cannot be delivered; deliver the others
       continue;

@@ -5,12 +5,15 @@
 // confirms it as dropped (counted). Thread-safe accessors for the counters.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "buffer/buffer.h"
+#include "core/histogram.h"
 #include "sinks/sink.h"
 
 namespace gw {
@@ -34,8 +37,14 @@ class SinkRunner {
 
   const std::string& name() const { return name_; }
   std::uint64_t delivered() const { return delivered_.load(); }
+  std::uint64_t delivered(Stream s) const { return by_stream_[stream_index(s)].delivered.load(); }
+  std::uint64_t retried(Stream s) const { return by_stream_[stream_index(s)].retried.load(); }
+  std::uint64_t failed(Stream s) const { return by_stream_[stream_index(s)].failed.load(); }
   std::uint64_t retries() const { return retries_.load(); }
   bool healthy() const { return healthy_.load(); }
+  std::string last_error() const;
+  // Time from handing a batch to the sink to its answer.
+  const Histogram& latency() const { return latency_; }
 
  private:
   void run();
@@ -50,7 +59,14 @@ class SinkRunner {
   std::atomic<TimeMs> deadline_{kTimeMax};
   std::atomic<bool> done_{false};
   std::atomic<std::uint64_t> delivered_{0}, retries_{0};
+  struct StreamCounts {
+    std::atomic<std::uint64_t> delivered{0}, retried{0}, failed{0};  // records
+  };
+  std::array<StreamCounts, kStreamCount> by_stream_;
   std::atomic<bool> healthy_{true};
+  mutable std::mutex error_mutex_;
+  std::string last_error_;
+  Histogram latency_;
   Wakeup wake_;
 };
 

@@ -1,0 +1,243 @@
+#include "app/http_api.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "app/metrics_text.h"
+
+namespace gw {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+HttpReply reply(int status, std::string content_type, std::string body,
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+  HttpReply r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+HttpReply json_reply(int status, const std::string& body) {
+  return reply(status, "application/json", body);
+}
+
+std::string error_json(const std::string& message) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.String(message);
+  w.EndObject();
+  return buf.GetString();
+}
+
+// A JSON array of records we encoded ourselves (already valid JSON objects).
+std::string json_array(const std::vector<std::string>& values, std::size_t limit) {
+  std::string out = "[";
+  const std::size_t from = values.size() > limit ? values.size() - limit : 0;
+  for (std::size_t i = from; i < values.size(); ++i) {
+    if (i > from) out += ',';
+    out += values[i];
+  }
+  return out + "]";
+}
+
+std::size_t limit_of(const HttpRequest& r, std::size_t fallback) {
+  const auto it = r.query.find("limit");
+  if (it == r.query.end()) return fallback;
+  try {
+    return std::min<std::size_t>(std::stoul(it->second), fallback);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+HttpReply healthz(const ApiContext& c) {
+  const PipelineStatus st = c.board.status();
+  const TimeMs now = c.wall.now();
+  if (st.running && now - st.last_progress > kStallAfter)
+    return json_reply(503,
+                      R"({"status":"stalled","reason":"the pipeline has made no progress for )" +
+                          std::to_string((now - st.last_progress) / 1000) + R"( s"})");
+  return json_reply(200, R"({"status":"ok"})");
+}
+
+HttpReply readyz(const ApiContext& c) {
+  std::vector<std::string> problems;
+  for (const auto& r : c.runners)
+    if (!r->healthy())
+      problems.push_back("sink " + r->name() + " is not delivering: " + r->last_error());
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("status");
+  w.String(problems.empty() ? "ready" : "not ready");
+  w.Key("buffer");
+  w.String("open");
+  w.Key("reasons");
+  w.StartArray();
+  for (const auto& p : problems) w.String(p);
+  w.EndArray();
+  w.EndObject();
+  return json_reply(problems.empty() ? 200 : 503, buf.GetString());
+}
+
+HttpReply status(const ApiContext& c) {
+  const PipelineStatus st = c.board.status();
+  const Options& o = c.options;
+  const TimeMs now = c.wall.now();
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("version");
+  w.String(IOT_GATEWAY_VERSION);
+  w.Key("gateway_id");
+  w.String(o.gateway.id);
+  w.Key("uptime_seconds");
+  w.Int64((now - c.started_at) / 1000);
+  w.Key("config");
+  w.StartObject();
+  w.Key("file");
+  w.String(o.source_file);
+  w.Key("data_dir");
+  w.String(o.gateway.data_dir);
+  w.Key("clock");
+  w.String(o.simulator.clock == ClockKind::virtual_time ? "virtual" : "realtime");
+  w.Key("simulator_enabled");
+  w.Bool(o.simulator.enabled);
+  w.Key("stores");
+  w.Uint64(o.simulator.stores.size());
+  w.Key("devices");
+  w.Uint64(c.registry.size());
+  w.Key("kafka_brokers");
+  w.String(o.sinks.kafka.enabled ? o.sinks.kafka.brokers : "");
+  w.Key("kafka_properties");
+  w.StartObject();
+  for (const auto& [k, v] : o.sinks.kafka.properties) {
+    w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    const bool secret = k.find("password") != std::string::npos ||
+                        k.find("secret") != std::string::npos ||
+                        k.find("key") != std::string::npos || k.find("token") != std::string::npos;
+    w.String(secret ? "***" : v);
+  }
+  w.EndObject();
+  w.Key("schema_registry");
+  w.String(o.sinks.kafka.schema_registry.url.value_or(""));
+  w.Key("http_listen");
+  w.String(o.http.listen);
+  w.EndObject();
+  w.Key("pipeline");
+  w.StartObject();
+  w.Key("watermark");
+  if (st.watermark == kTimeMin)
+    w.Null();
+  else if (st.watermark == kTimeMax)
+    w.String("end of run");
+  else
+    w.String(format_iso8601(st.watermark));
+  w.Key("completed");
+  w.Bool(st.completed);
+  w.Key("sales_in");
+  w.Uint64(st.counters.sales_in);
+  w.Key("access_in");
+  w.Uint64(st.counters.access_in);
+  w.Key("alerts");
+  w.Uint64(st.counters.alerts_out);
+  w.EndObject();
+  w.Key("sinks");
+  w.StartArray();
+  for (std::size_t i = 0; i < c.runners.size(); ++i) {
+    const auto& r = c.runners[i];
+    w.StartObject();
+    w.Key("name");
+    w.String(r->name());
+    w.Key("state");
+    w.String(r->healthy() ? "delivering" : "retrying");
+    w.Key("last_error");
+    w.String(r->last_error());
+    w.Key("delivered");
+    w.Uint64(r->delivered());
+    w.Key("backlog");
+    std::int64_t backlog = -1;
+    try {
+      backlog = c.buffer.backlog(i);
+    } catch (const std::exception&) {
+    }
+    w.Int64(backlog);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("buffer_bytes");
+  w.Int64(c.buffer.bytes());
+  w.EndObject();
+  return json_reply(200, buf.GetString());
+}
+
+HttpReply devices(const ApiContext& c) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  for (const auto& d : c.registry.all()) {
+    w.StartObject();
+    w.Key("deviceId");
+    w.String(d.id);
+    w.Key("store_id");
+    w.String(d.store_id);
+    w.Key("lat");
+    w.Double(d.lat);
+    w.Key("lon");
+    w.Double(d.lon);
+    w.Key("loc");
+    w.String(d.loc);
+    w.Key("city");
+    w.String(d.city);
+    w.EndObject();
+  }
+  w.EndArray();
+  return json_reply(200, buf.GetString());
+}
+
+// http.token: required for POST, and for everything when the endpoint is not on loopback.
+std::optional<HttpReply> check_token(const ApiContext& c, const HttpRequest& r) {
+  const auto& token = c.options.http.token;
+  if (!token || (r.method == "GET" && c.options.http.loopback())) return std::nullopt;
+  const auto it = r.headers.find("authorization");
+  if (it != r.headers.end() && it->second == "Bearer " + *token) return std::nullopt;
+  return reply(401, "application/json",
+               error_json(it == r.headers.end() ? "a bearer token is required (http.token)"
+                                                : "the bearer token is not accepted"),
+               {{"WWW-Authenticate", "Bearer realm=\"iot-gateway\""}});
+}
+
+}  // namespace
+
+Handler make_api_handler(const ApiContext& context) {
+  return [&c = context](const HttpRequest& r) -> HttpReply {
+    if (auto denied = check_token(c, r)) return *denied;
+    const bool read = r.method == "GET" || r.method == "HEAD";
+    if (r.path == "/healthz" && read) return healthz(c);
+    if (r.path == "/readyz" && read) return readyz(c);
+    if (r.path == "/metrics" && read)
+      return reply(200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(c));
+    if (r.path == "/api/v1/status" && read) return status(c);
+    if (r.path == "/api/v1/aggregates" && read)
+      return json_reply(200, json_array(c.board.recent(Stream::sales_aggregate),
+                                        limit_of(r, StatusBoard::kRecentAggregates)));
+    if (r.path == "/api/v1/alerts" && read)
+      return json_reply(
+          200, json_array(c.board.recent(Stream::alerts), limit_of(r, StatusBoard::kRecentAlerts)));
+    if (r.path == "/api/v1/devices" && read) return devices(c);
+    for (const char* p : {"/healthz", "/readyz", "/metrics", "/api/v1/status", "/api/v1/aggregates",
+                          "/api/v1/alerts", "/api/v1/devices"})
+      if (r.path == p)
+        return reply(405, "application/json",
+                     error_json(r.method + " is not allowed on " + r.path + "; use GET"),
+                     {{"Allow", "GET, HEAD"}});
+    return json_reply(404, error_json("no such resource: " + r.path));
+  };
+}
+
+}  // namespace gw

@@ -1,0 +1,221 @@
+#include "app/metrics_text.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <vector>
+
+#include "app/http_api.h"
+
+namespace gw {
+namespace {
+
+class Text {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  template <typename V>
+  void sample(const std::string& name, const std::string& labels, V value) {
+    out_ << name;
+    if (!labels.empty()) out_ << '{' << labels << '}';
+    out_ << ' ' << value << '\n';
+  }
+  std::string str() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+std::string label(const char* k, std::string_view v) {
+  std::string s = std::string(k) + "=\"";
+  for (char c : v) {
+    if (c == '\\' || c == '"') s += '\\';
+    if (c == '\n') {
+      s += "\\n";
+      continue;
+    }
+    s += c;
+  }
+  return s + "\"";
+}
+
+void process_metrics(Text& t) {
+  long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command name (which is in parentheses and may contain spaces).
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::vector<std::string> f((std::istream_iterator<std::string>(rest)),
+                             std::istream_iterator<std::string>());
+  double cpu = 0, start = 0, vsize = 0, rss = 0;
+  if (f.size() > 22) {
+    cpu = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(ticks);
+    vsize = std::stod(f[20]);
+    rss = std::stod(f[21]) * static_cast<double>(page);
+    std::ifstream up("/proc/stat");
+    std::string key;
+    double btime = 0;
+    while (up >> key)
+      if (key == "btime") {
+        up >> btime;
+        break;
+      }
+    start = btime + std::stod(f[19]) / static_cast<double>(ticks);
+  }
+  int fds = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d)) ++fds;
+    closedir(d);
+    fds -= 3;  // ".", ".." and the directory itself
+  }
+  t.family("process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.");
+  t.sample("process_cpu_seconds_total", "", cpu);
+  t.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  t.sample("process_resident_memory_bytes", "", static_cast<std::uint64_t>(rss));
+  t.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  t.sample("process_virtual_memory_bytes", "", static_cast<std::uint64_t>(vsize));
+  t.family("process_open_fds", "gauge", "Number of open file descriptors.");
+  t.sample("process_open_fds", "", fds);
+  t.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+  t.sample("process_max_fds", "", sysconf(_SC_OPEN_MAX));
+  t.family("process_start_time_seconds", "gauge",
+           "Start time of the process since unix epoch in seconds.");
+  t.sample("process_start_time_seconds", "", static_cast<std::uint64_t>(start));
+}
+
+}  // namespace
+
+std::string render_metrics(const ApiContext& c) {
+  Text t;
+  const PipelineStatus st = c.board.status();
+  const TimeMs now = c.wall.now();
+
+  t.family("iot_gateway_build_info", "gauge", "Always 1; the version as a label.");
+  t.sample("iot_gateway_build_info", label("version", IOT_GATEWAY_VERSION), 1);
+
+  t.family("iot_gateway_records_produced_total", "counter",
+           "Records produced by the pipeline and committed to the buffer.");
+  for (std::size_t i = 0; i < kStreamCount; ++i)
+    t.sample("iot_gateway_records_produced_total", label("stream", kStreamNames[i]),
+             st.produced[i]);
+
+  t.family("iot_gateway_events_in_total", "counter", "Input events taken by the pipeline.");
+  t.sample("iot_gateway_events_in_total", label("kind", "sale"), st.counters.sales_in);
+  t.sample("iot_gateway_events_in_total", label("kind", "access"), st.counters.access_in);
+  t.family(
+      "iot_gateway_late_events_total", "counter",
+      "Events whose window had already fired: forwarded raw, left out of aggregates and alerts.");
+  t.sample("iot_gateway_late_events_total", label("kind", "sale"), st.counters.late_sales);
+  t.sample("iot_gateway_late_events_total", label("kind", "access"), st.counters.late_access);
+  t.family("iot_gateway_unknown_device_events_total", "counter",
+           "Access events of devices not in the registry (dropped from events_geo).");
+  t.sample("iot_gateway_unknown_device_events_total", "", st.counters.unknown_device_dropped);
+  t.family("iot_gateway_windows_fired_total", "counter",
+           "Windows fired: sales aggregates emitted, alert windows evaluated.");
+  t.sample("iot_gateway_windows_fired_total", label("kind", "sales_aggregate"),
+           st.counters.aggregates_out);
+  t.sample("iot_gateway_windows_fired_total", label("kind", "alert_window"),
+           st.counters.alert_windows_fired);
+  t.family("iot_gateway_alerts_total", "counter", "Alerts raised.");
+  t.sample("iot_gateway_alerts_total", "", st.counters.alerts_out);
+  t.family("iot_gateway_watermark_lag_seconds", "gauge",
+           "Max event time seen minus the watermark (realtime: wall clock minus the watermark).");
+  double lag = 0;
+  if (st.watermark != kTimeMin && st.watermark != kTimeMax)
+    lag = static_cast<double>(
+              (c.options.simulator.clock == ClockKind::realtime ? now : st.max_event_time) -
+              st.watermark) /
+          1000.0;
+  t.sample("iot_gateway_watermark_lag_seconds", "", lag);
+
+  BufferStats b;
+  try {
+    b = Buffer::read_stats(c.buffer.path());
+  } catch (const std::exception&) {
+  }
+  t.family("iot_gateway_buffer_records", "gauge", "Records in the buffer, per stream.");
+  for (std::size_t i = 0; i < kStreamCount; ++i)
+    t.sample("iot_gateway_buffer_records", label("stream", kStreamNames[i]), b.streams[i].records);
+  t.family("iot_gateway_buffer_bytes", "gauge",
+           "Bytes of (compressed) records in the buffer, per stream.");
+  for (std::size_t i = 0; i < kStreamCount; ++i)
+    t.sample("iot_gateway_buffer_bytes", label("stream", kStreamNames[i]), b.streams[i].bytes);
+  t.family("iot_gateway_buffer_oldest_age_seconds", "gauge",
+           "Age of the oldest record in the buffer, per stream (0 when empty).");
+  for (std::size_t i = 0; i < kStreamCount; ++i) {
+    const auto& o = b.streams[i].oldest_created;
+    t.sample("iot_gateway_buffer_oldest_age_seconds", label("stream", kStreamNames[i]),
+             o ? static_cast<double>(std::max<TimeMs>(0, now - *o)) / 1000.0 : 0.0);
+  }
+  t.family(
+      "iot_gateway_buffer_drops_total", "counter",
+      "Records deleted from the buffer unsent, per stream and reason (full, expired, rejected).");
+  for (std::size_t i = 0; i < kStreamCount; ++i)
+    for (const char* reason : {"full", "expired", "rejected"}) {
+      const auto it = b.streams[i].drops.find(reason);
+      t.sample("iot_gateway_buffer_drops_total",
+               label("stream", kStreamNames[i]) + "," + label("reason", reason),
+               it == b.streams[i].drops.end() ? 0 : it->second);
+    }
+  t.family("iot_gateway_buffer_corruptions_total", "counter", "Corrupt buffer files set aside.");
+  const auto corrupt = b.counters.find("buffer_corruptions");
+  t.sample("iot_gateway_buffer_corruptions_total", "",
+           corrupt == b.counters.end() ? 0 : corrupt->second);
+  t.family("iot_gateway_buffer_commit_failures_total", "counter",
+           "Buffer commits that failed (e.g. disk full) and were retried.");
+  t.sample("iot_gateway_buffer_commit_failures_total", "", c.buffer.commit_failures());
+
+  t.family("iot_gateway_sink_records_total", "counter",
+           "Records handed to a sink, per sink, stream and result (delivered, retried, failed).");
+  for (const auto& r : c.runners)
+    for (std::size_t i = 0; i < kStreamCount; ++i) {
+      const std::string l = label("sink", r->name()) + "," + label("stream", kStreamNames[i]);
+      t.sample("iot_gateway_sink_records_total", l + "," + label("result", "delivered"),
+               r->delivered(kAllStreams[i]));
+      t.sample("iot_gateway_sink_records_total", l + "," + label("result", "retried"),
+               r->retried(kAllStreams[i]));
+      t.sample("iot_gateway_sink_records_total", l + "," + label("result", "failed"),
+               r->failed(kAllStreams[i]));
+    }
+  t.family("iot_gateway_sink_up", "gauge",
+           "1 while the sink delivers, 0 while it fails (e.g. Kafka brokers unreachable).");
+  for (const auto& r : c.runners)
+    t.sample("iot_gateway_sink_up", label("sink", r->name()), r->healthy() ? 1 : 0);
+  t.family("iot_gateway_sink_backlog_records", "gauge",
+           "Records in the buffer that the sink has not confirmed.");
+  for (std::size_t i = 0; i < c.runners.size(); ++i) {
+    const auto it = b.unconfirmed.find(c.runners[i]->name());
+    t.sample("iot_gateway_sink_backlog_records", label("sink", c.runners[i]->name()),
+             it == b.unconfirmed.end() ? 0 : it->second);
+  }
+  t.family("iot_gateway_sink_delivery_seconds", "histogram",
+           "Time from handing a batch to a sink to its answer.");
+  for (const auto& r : c.runners) {
+    const Histogram& h = r->latency();
+    for (std::size_t i = 0; i < Histogram::kBuckets.size(); ++i) {
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", Histogram::kBuckets[i]);
+      t.sample("iot_gateway_sink_delivery_seconds_bucket",
+               label("sink", r->name()) + "," + label("le", le), h.bucket(i));
+    }
+    t.sample("iot_gateway_sink_delivery_seconds_bucket",
+             label("sink", r->name()) + "," + label("le", "+Inf"), h.count());
+    t.sample("iot_gateway_sink_delivery_seconds_sum", label("sink", r->name()), h.sum());
+    t.sample("iot_gateway_sink_delivery_seconds_count", label("sink", r->name()), h.count());
+  }
+  t.family("iot_gateway_config_reloads_total", "counter",
+           "Configuration reloads (SIGHUP), per result.");
+  t.sample("iot_gateway_config_reloads_total", label("result", "applied"), 0);
+  t.sample("iot_gateway_config_reloads_total", label("result", "refused"), 0);
+  process_metrics(t);
+  return t.str();
+}
+
+}  // namespace gw

@@ -1,0 +1,84 @@
+// A small embedded HTTP/1.1 server for the gateway's local endpoint (plain http, keep-alive).
+// One thread of its own runs every connection with asynchronous operations, so a slow client
+// never holds up the others; the handler is called on that thread. Boost.Beast is used only
+// inside server.cpp.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gw {
+
+struct HttpRequest {
+  std::string method;  // as sent ("GET", "POST", ...); a HEAD request is handed over as "GET"
+  std::string target;  // path and query, as sent
+  std::string path;    // the target's path, percent-decoded
+  std::map<std::string, std::string> query;    // percent-decoded ('+' is a space); last one wins
+  std::map<std::string, std::string> headers;  // lower-case names; repeated fields joined by ", "
+  std::string body;
+  std::string remote;  // the peer, "ip:port" ("[ip6]:port")
+};
+
+// A streaming reply (server-sent events): called repeatedly until it returns false or the
+// client goes away. Each call sets `chunk` to the next piece to send (empty: nothing this time)
+// and may block up to ~1 s waiting for data. Calls for one stream come one after the other from
+// a thread of its own (one per open stream, so a waiting stream never holds up the server
+// thread); the last call happens before stop() returns. An exception ends the stream.
+using HttpStream = std::function<bool(std::string& chunk)>;
+
+struct HttpReply {
+  int status = 200;                               // 200..999; anything else is answered 500
+  std::string content_type = "application/json";  // empty: no Content-Type
+  std::string body;
+  // Extra fields; one named like a default (Server, Cache-Control, Content-Type) replaces it.
+  // Content-Length, Transfer-Encoding and Connection are the server's and are ignored.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Set: `body` is ignored; the reply is sent chunked (HTTP/1.0: until the close), chunk by
+  // chunk as `stream` produces them, and the connection is closed after it.
+  HttpStream stream;
+};
+
+using Handler = std::function<HttpReply(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:8080";  // "ip:port", "[ip6]:port" or "localhost:port"; port 0 =
+                                          // ephemeral
+  std::size_t max_body = 1 << 20;         // larger request bodies are answered 413
+  int max_connections = 64;               // more are answered 503 and closed; <= 0: no limit
+  int read_timeout_ms = 10000;   // to read one request (headers, then the body); idle keep-alive
+  int write_timeout_ms = 10000;  // to write one response (or one chunk of a stream)
+};
+
+// Every response carries Content-Length (streams: chunked), Server: iot-gateway and
+// Cache-Control: no-store. The server answers by itself: 400 to malformed HTTP, 413 to a body
+// over max_body, 431 to headers over 16 KiB, 500 {"error":"..."} when the handler throws, 503
+// over max_connections. A client that does not send a whole request within read_timeout_ms, or
+// does not take a response within write_timeout_ms, is dropped.
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, Handler handler);
+  ~HttpServer();  // stops and joins
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the server thread. False with `error` (bad address, address in use,
+  // already started) — the caller decides. May be called again after stop().
+  bool start(std::string& error);
+  // Closes the listener and every connection and joins the server thread (and the threads of
+  // open streams, waiting for their current call). Idempotent. Not to be called from the
+  // handler or a stream (they run on threads that stop() joins).
+  void stop();
+  // "127.0.0.1:PORT" ("[::1]:PORT") after start, with the port actually bound.
+  std::string bound_address() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw
