@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "http/http_client.h"
+#include "kafka_mock.h"  // run_command
 #include "process.h"
 
 namespace fs = std::filesystem;
@@ -106,6 +107,11 @@ TEST_CASE("http endpoint: health, readiness with a sink down and up, JSON API, m
         "iot_gateway_config_reloads_total", "process_resident_memory_bytes",
         "process_cpu_seconds_total", "process_open_fds", "process_start_time_seconds"})
     CHECK_MESSAGE(metrics.body.find(name) != std::string::npos, name);
+
+  // The exposition format passes Prometheus' own checker.
+  std::ofstream(dir / "metrics.txt") << metrics.body;
+  const auto check = test::run_command({"promtool", "check", "metrics"}, (dir / "metrics.txt").string());
+  CHECK_MESSAGE(check.exit_code == 0, check.out, check.err);
 
   CHECK(gw::http_request("POST", base + "/healthz", "{}", {}, 5000).status == 405);
   CHECK(get("/nothing-here").status == 404);
