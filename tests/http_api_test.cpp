@@ -110,7 +110,8 @@ TEST_CASE("http endpoint: health, readiness with a sink down and up, JSON API, m
 
   // The exposition format passes Prometheus' own checker.
   std::ofstream(dir / "metrics.txt") << metrics.body;
-  const auto check = test::run_command({"promtool", "check", "metrics"}, (dir / "metrics.txt").string());
+  const auto check =
+      test::run_command({"promtool", "check", "metrics"}, (dir / "metrics.txt").string());
   CHECK_MESSAGE(check.exit_code == 0, check.out, check.err);
 
   CHECK(gw::http_request("POST", base + "/healthz", "{}", {}, 5000).status == 405);

@@ -15,6 +15,7 @@
 #include "pipeline/pipeline.h"
 #include "sinks/sink_factory.h"
 #include "sinks/sink_runner.h"
+#include "sources/ingest.h"
 #include "sources/registry_builder.h"
 #include "sources/simulator.h"
 
@@ -63,11 +64,12 @@ void log_summary(const Pipeline& p, const std::vector<std::unique_ptr<SinkRunner
 class Gateway {
  public:
   Gateway(const Options& o, const DeviceRegistry& registry, Buffer& buffer, StatusBoard& board,
-          StopSignal& stop)
+          IngestQueue& ingest, StopSignal& stop)
       : o_(o),
         registry_(registry),
         buffer_(buffer),
         board_(board),
+        ingest_(ingest),
         stop_(stop),
         realtime_(o.simulator.clock == ClockKind::realtime),
         virtual_clock_(o.simulator.start_time) {
@@ -149,6 +151,15 @@ class Gateway {
       events.clear();
       if (simulator_) simulator_->poll(now, events);
       for (const Event& e : events) pipeline_->process(e, pending_);
+      // Events pushed over HTTP: committed right away, and only then acknowledged.
+      if (auto batches = ingest_.take(); !batches.empty()) {
+        for (const auto& b : batches)
+          for (const Event& e : b->events) pipeline_->process(e, pending_);
+        last_arrival = wall_.now();
+        log_reports(*pipeline_, realtime_);
+        ingest_.complete(batches, commit());
+        last_commit = wall_.now();
+      }
       if (realtime_) {
         if (!events.empty())
           last_arrival = now;
@@ -196,10 +207,11 @@ class Gateway {
  private:
   // Commits the pending records with the state they leave behind, retrying while the buffer
   // cannot take them (full with `block`, or a failing disk) unless a stop is requested.
-  void commit() {
+  bool commit() {
     state_.pipeline = pipeline_->snapshot();
     state_.simulator = simulator_ ? simulator_->snapshot() : std::string();
     const std::string state = encode_run_state(state_);
+    bool ok = true;
     while (true) {
       const CommitResult r = buffer_.commit(pending_, &state);
       if (r == CommitResult::ok) {
@@ -210,6 +222,7 @@ class Gateway {
         log::error(
             "stopping with " + std::to_string(pending_.size()) +
             " records that the buffer could not take; they are produced again after a restart");
+        ok = false;
         break;
       }
       buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
@@ -217,12 +230,14 @@ class Gateway {
     pending_.clear();
     counted_ = 0;
     pending_bytes_ = 0;
+    return ok;
   }
 
   const Options& o_;
   const DeviceRegistry& registry_;
   Buffer& buffer_;
   StatusBoard& board_;
+  IngestQueue& ingest_;
   StopSignal& stop_;
   bool realtime_;
   SystemClock wall_;
@@ -272,9 +287,10 @@ int run_gateway(const Options& options, StopSignal& stop) {
   }
 
   StatusBoard board;
+  IngestQueue ingest;
   // The local endpoint. It must not keep the gateway from collecting data: if it cannot
   // listen, that is logged and the run goes on without it.
-  const ApiContext api{options, registry, board, *buffer, runners, wall, wall.now()};
+  const ApiContext api{options, registry, board, *buffer, runners, wall, wall.now(), &ingest};
   HttpServerOptions http_options;
   http_options.listen = options.http.listen;
   http_options.max_body = static_cast<std::size_t>(options.http.max_body);
@@ -283,10 +299,9 @@ int run_gateway(const Options& options, StopSignal& stop) {
   if (http.start(http_error))
     log::info("http: listening on " + http.bound_address());
   else
-    log::error("http: cannot listen on " + options.http.listen + ": " + http_error +
-               "; running without the local endpoint");
+    log::error("http: " + http_error + "; running without the local endpoint");
 
-  Gateway gateway(options, registry, *buffer, board, stop);
+  Gateway gateway(options, registry, *buffer, board, ingest, stop);
   gateway.resume();
   const bool completed = gateway.run([&] {
     std::string line = "progress:";
@@ -295,6 +310,8 @@ int run_gateway(const Options& options, StopSignal& stop) {
               " records delivered, " + std::to_string(buffer->backlog(i)) + " waiting;";
     log::info(line + " buffer " + std::to_string(buffer->bytes() / 1024) + " KiB");
   });
+
+  ingest.close();  // the run loop takes no more: pushes from now on get 503
 
   // Drain: a completed bounded run waits for every sink; a stop gives them shutdown_timeout.
   TimeMs deadline =

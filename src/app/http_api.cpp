@@ -212,6 +212,31 @@ std::optional<HttpReply> check_token(const ApiContext& c, const HttpRequest& r) 
                {{"WWW-Authenticate", "Bearer realm=\"iot-gateway\""}});
 }
 
+HttpReply post_events(const ApiContext& c, const HttpRequest& r) {
+  ParsedEvents parsed = parse_ndjson_events(r.body);
+  if (!parsed.errors.empty()) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("error");
+    w.String("bad input; nothing of this request was accepted");
+    w.Key("lines");
+    w.StartArray();
+    for (const auto& e : parsed.errors) w.String(e);
+    w.EndArray();
+    w.EndObject();
+    return json_reply(400, buf.GetString());
+  }
+  if (parsed.events.empty())
+    return json_reply(400, error_json("no events in the body (NDJSON, one event per line)"));
+  const std::size_t n = parsed.events.size();
+  if (!c.ingest || !c.ingest->submit(std::move(parsed.events), kIngestTimeout))
+    return json_reply(
+        503, error_json("the events were not confirmed durable in time (gateway stopping, or the "
+                        "buffer full or failing); resending is safe: event ids are kept"));
+  return json_reply(202, R"({"accepted":)" + std::to_string(n) + "}");
+}
+
 }  // namespace
 
 Handler make_api_handler(const ApiContext& context) {
@@ -230,6 +255,7 @@ Handler make_api_handler(const ApiContext& context) {
       return json_reply(
           200, json_array(c.board.recent(Stream::alerts), limit_of(r, StatusBoard::kRecentAlerts)));
     if (r.path == "/api/v1/devices" && read) return devices(c);
+    if (r.path == "/api/v1/events" && r.method == "POST") return post_events(c, r);
     for (const char* p : {"/healthz", "/readyz", "/metrics", "/api/v1/status", "/api/v1/aggregates",
                           "/api/v1/alerts", "/api/v1/devices"})
       if (r.path == p)

@@ -12,6 +12,7 @@
 #include "core/device.h"
 #include "http/server.h"
 #include "sinks/sink_runner.h"
+#include "sources/ingest.h"
 
 namespace gw {
 
@@ -23,7 +24,11 @@ struct ApiContext {
   const std::vector<std::unique_ptr<SinkRunner>>& runners;
   Clock& wall;
   TimeMs started_at = 0;
+  IngestQueue* ingest = nullptr;  // POST /api/v1/events; null: not accepted
 };
+
+// How long POST /api/v1/events waits for the run loop to commit the events.
+inline constexpr DurationMs kIngestTimeout = 30'000;
 
 // How long the run loop may go without a turn before /healthz reports it stalled.
 inline constexpr DurationMs kStallAfter = 30'000;
