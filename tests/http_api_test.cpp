@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <signal.h>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -119,5 +120,37 @@ TEST_CASE("http endpoint: health, readiness with a sink down and up, JSON API, m
 
   // The sink recovers: ready again, everything drains, the run exits 0.
   fs::remove(dir / "out");
+  CHECK(test::wait_exit(pid) == 0);
+}
+
+TEST_CASE("http endpoint: readiness follows a sink going down and coming back") {
+  const fs::path dir = fs::temp_directory_path() / "iot-gateway-http-ready";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "gateway.yaml")
+      << "gateway: {id: ready-gw, data_dir: " << dir.string() << "}\n"
+      << "simulator: {sales: {interval: 100ms}}\n"
+      << "sinks:\n  file: {enabled: true, path: out}\n  kafka: {enabled: false}\n"
+      << "http: {listen: '127.0.0.1:0'}\n";
+  std::ofstream(dir / "out") << "not a folder\n";
+  const pid_t pid =
+      test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  std::string base;
+  REQUIRE(await([&] {
+    std::smatch m;
+    const std::string log = slurp(dir / "log");
+    if (!std::regex_search(log, m, std::regex("http: listening on (127\\.0\\.0\\.1:[0-9]+)")))
+      return false;
+    base = "http://" + m[1].str();
+    return true;
+  }));
+  auto ready = [&] { return gw::http_request("GET", base + "/readyz", "", {}, 5000); };
+  REQUIRE(await([&] { return ready().status == 503; }));
+  CHECK(ready().body.find("sink file is not delivering") != std::string::npos);
+  CHECK(gw::http_request("GET", base + "/healthz", "", {}, 5000).status == 200);
+  fs::remove(dir / "out");  // the sink comes back
+  REQUIRE(await([&] { return ready().status == 200; }));
+  CHECK(json(ready().body)["status"].GetString() == std::string("ready"));
+  kill(pid, SIGTERM);
   CHECK(test::wait_exit(pid) == 0);
 }
