@@ -7,6 +7,7 @@ packages=(
   libboost-dev libsqlite3-dev librdkafka-dev liblz4-dev libsystemd-dev
   kcat sqlite3 clang-format prometheus
   libavro-dev python3-avro
+  libjs-chart.js chromium nodejs
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,4 +7,5 @@ bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIOT_GATEWAY_WERROR=ON
 cmake --build build -j"$(nproc)"
 bash scripts/check-format.sh
+npm ci --prefix tests/browser --no-audit --no-fund
 ctest --test-dir build --output-on-failure -j"$(nproc)"

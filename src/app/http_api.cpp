@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "app/dashboard_assets.h"
 #include "app/metrics_text.h"
 
 namespace gw {
@@ -256,6 +257,13 @@ Handler make_api_handler(const ApiContext& context) {
           200, json_array(c.board.recent(Stream::alerts), limit_of(r, StatusBoard::kRecentAlerts)));
     if (r.path == "/api/v1/devices" && read) return devices(c);
     if (r.path == "/api/v1/events" && r.method == "POST") return post_events(c, r);
+    std::string_view type;
+    if (const std::string_view asset = dashboard_asset(r.path, type); !asset.empty()) {
+      if (read) return reply(200, std::string(type), std::string(asset));
+      return reply(405, "application/json",
+                   error_json(r.method + " is not allowed on " + r.path + "; use GET"),
+                   {{"Allow", "GET, HEAD"}});
+    }
     for (const char* p : {"/healthz", "/readyz", "/metrics", "/api/v1/status", "/api/v1/aggregates",
                           "/api/v1/alerts", "/api/v1/devices"})
       if (r.path == p)
