@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 
 #include "core/random.h"
+#include "http/http_client.h"
 #include "kafka_mock.h"
 #include "process.h"
 
@@ -42,8 +44,14 @@ fs::path write_config(const std::string& name, const std::string& bootstrap,
       << "sinks:\n  file: {enabled: true, path: out}\n"
       << "  kafka:\n    enabled: true\n    brokers: " << bootstrap << "\n"
       << "    properties: {message.timeout.ms: '3000'}\n"
+      << "http: {listen: '127.0.0.1:0'}\n"
       << extra;
   return dir;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
 std::vector<std::string> read_lines(const fs::path& p) {
@@ -129,6 +137,12 @@ TEST_CASE("brokers down for part of a run: nothing lost, order per key kept, the
   CHECK(noticed);
   int code = 0;
   CHECK_FALSE(test::has_exited(pid, code));
+  // /metrics shows the brokers as unreachable.
+  std::smatch m;
+  const std::string log = slurp(dir / "log");
+  REQUIRE(std::regex_search(log, m, std::regex("http: listening on (127\\.0\\.0\\.1:[0-9]+)")));
+  const auto metrics = gw::http_request("GET", "http://" + m[1].str() + "/metrics", "", {}, 5000);
+  CHECK(metrics.body.find("iot_gateway_sink_connected{sink=\"kafka\"} 0") != std::string::npos);
   CHECK(kafka.command("all-up").rfind("ok", 0) == 0);
   CHECK(test::wait_exit(pid) == 0);
   check_kafka_equals_files(kafka.bootstrap(), dir);

@@ -210,6 +210,15 @@ std::string render_metrics(const ApiContext& c) {
     t.sample("iot_gateway_sink_delivery_seconds_sum", label("sink", r->name()), h.sum());
     t.sample("iot_gateway_sink_delivery_seconds_count", label("sink", r->name()), h.count());
   }
+  t.family("iot_gateway_sink_connected", "gauge",
+           "1 while the sink reaches its servers (Kafka: not all brokers down), else 0.");
+  for (const auto& r : c.runners)
+    if (const auto up = r->connected())
+      t.sample("iot_gateway_sink_connected", label("sink", r->name()), *up ? 1 : 0);
+  t.family("iot_gateway_druid_tasks", "gauge",
+           "Druid batch tasks by state (none until a Druid sink is enabled).");
+  for (const char* state : {"pending", "running", "success", "failed"})
+    t.sample("iot_gateway_druid_tasks", label("state", state), 0);
   t.family("iot_gateway_config_reloads_total", "counter",
            "Configuration reloads (SIGHUP), per result.");
   t.sample("iot_gateway_config_reloads_total", label("result", "applied"), 0);

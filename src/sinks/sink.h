@@ -2,6 +2,7 @@
 // src/sinks/ plus one line in sinks/sink_factory.cpp.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +34,9 @@ class Sink {
   // Called from one thread at a time. `delivered` only once the records are durable there.
   virtual DeliveryResult deliver(std::span<const Record> batch) = 0;
   virtual SinkHealth health() const = 0;
+  // Whether the sink can reach its destination's servers (e.g. Kafka brokers), where it knows.
+  // Thread-safe: read by the HTTP thread.
+  virtual std::optional<bool> connected() const { return std::nullopt; }
 };
 
 }  // namespace gw

@@ -42,6 +42,7 @@ class SinkRunner {
   std::uint64_t failed(Stream s) const { return by_stream_[stream_index(s)].failed.load(); }
   std::uint64_t retries() const { return retries_.load(); }
   bool healthy() const { return healthy_.load(); }
+  std::optional<bool> connected() const { return sink_->connected(); }
   std::string last_error() const;
   // Time from handing a batch to the sink to its answer.
   const Histogram& latency() const { return latency_; }

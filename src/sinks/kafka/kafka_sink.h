@@ -30,6 +30,7 @@ class KafkaSink final : public Sink {
   std::string_view name() const override { return "kafka"; }
   DeliveryResult deliver(std::span<const Record> batch) override;
   SinkHealth health() const override { return health_; }
+  std::optional<bool> connected() const override { return !connection_->all_down.load(); }
 
   // librdkafka's defaults as the gateway sets them, before sinks.kafka.properties.
   static std::map<std::string, std::string> default_properties();
