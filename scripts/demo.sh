@@ -3,7 +3,8 @@
 # (librdkafka's mock cluster, real Kafka protocol on 127.0.0.1) and runs the realtime demo
 # (config/demo.yaml) against it until Ctrl-C. Sales aggregates are logged every minute, the
 # demo's disruption raises alerts within three minutes, and a progress line each minute shows
-# the topics filling up. Records also go to /tmp/iot-gateway-demo/out/.
+# the topics filling up. The live dashboard is at http://127.0.0.1:8080/. Records also go to
+# /tmp/iot-gateway-demo/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -28,6 +29,7 @@ bootstrap=$(sed -n 's/^bootstrap=//p' "$IOT_GATEWAY_DEMO_DIR/kafka-mock.out")
 export IOT_GATEWAY_DEMO_BROKERS="$bootstrap"
 
 cat <<TXT
+Dashboard: http://127.0.0.1:8080/  (health: /healthz, /readyz; Prometheus: /metrics)
 Kafka (mock cluster) at $bootstrap. In another terminal, watch the topics fill up:
   kcat -C -b $bootstrap -t SALES_AGGREGATE -f '%k %s\n'
   kcat -C -b $bootstrap -t ALERTS -f '%k %s\n'
