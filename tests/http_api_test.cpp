@@ -18,20 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-// Polls (bounded) until `ok` holds.
-template <typename F>
-bool await(F ok) {
-  for (int i = 0; i < 1500; ++i) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
+using test::await;
+using test::slurp;
 
 rapidjson::Document json(const std::string& body) {
   rapidjson::Document d;
@@ -55,15 +43,8 @@ TEST_CASE("http endpoint: health, readiness with a sink down and up, JSON API, m
   std::ofstream(dir / "out") << "not a folder: the file sink cannot deliver\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
-  std::string base;
-  REQUIRE(await([&] {
-    std::smatch m;
-    const std::string log = slurp(dir / "log");
-    if (!std::regex_search(log, m, std::regex("http: listening on (127\\.0\\.0\\.1:[0-9]+)")))
-      return false;
-    base = "http://" + m[1].str();
-    return true;
-  }));
+  const std::string base = test::await_http_base(dir / "log");
+  REQUIRE_FALSE(base.empty());
   auto get = [&](const std::string& path) {
     return gw::http_request("GET", base + path, "", {}, 5000);
   };
@@ -136,15 +117,8 @@ TEST_CASE("http endpoint: readiness follows a sink going down and coming back") 
   std::ofstream(dir / "out") << "not a folder\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
-  std::string base;
-  REQUIRE(await([&] {
-    std::smatch m;
-    const std::string log = slurp(dir / "log");
-    if (!std::regex_search(log, m, std::regex("http: listening on (127\\.0\\.0\\.1:[0-9]+)")))
-      return false;
-    base = "http://" + m[1].str();
-    return true;
-  }));
+  const std::string base = test::await_http_base(dir / "log");
+  REQUIRE_FALSE(base.empty());
   auto ready = [&] { return gw::http_request("GET", base + "/readyz", "", {}, 5000); };
   REQUIRE(await([&] { return ready().status == 503; }));
   CHECK(ready().body.find("sink file is not delivering") != std::string::npos);

@@ -18,19 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-template <typename F>
-bool await(F ok) {
-  for (int i = 0; i < 1500; ++i) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
+using test::await;
+using test::slurp;
 
 std::string sales(int from, int count) {
   std::string body;
@@ -59,15 +48,9 @@ TEST_CASE("POST /api/v1/events: durable before 202, bad lines refused whole, tok
       << "http: {listen: '127.0.0.1:0', token: s3cret, max_body: 2MiB}\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
-  std::string url;
-  REQUIRE(await([&] {
-    std::smatch m;
-    const std::string log = slurp(dir / "log");
-    if (!std::regex_search(log, m, std::regex("http: listening on (127\\.0\\.0\\.1:[0-9]+)")))
-      return false;
-    url = "http://" + m[1].str() + "/api/v1/events";
-    return true;
-  }));
+  const std::string base = test::await_http_base(dir / "log");
+  REQUIRE_FALSE(base.empty());
+  const std::string url = base + "/api/v1/events";
   const gw::HttpHeaders auth = {{"Authorization", "Bearer s3cret"},
                                 {"Content-Type", "application/x-ndjson"}};
 

@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <thread>
 
@@ -47,11 +46,6 @@ fs::path write_config(const std::string& name, const std::string& bootstrap,
       << "http: {listen: '127.0.0.1:0'}\n"
       << extra;
   return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
 std::vector<std::string> read_lines(const fs::path& p) {
@@ -138,10 +132,9 @@ TEST_CASE("brokers down for part of a run: nothing lost, order per key kept, the
   int code = 0;
   CHECK_FALSE(test::has_exited(pid, code));
   // /metrics shows the brokers as unreachable.
-  std::smatch m;
-  const std::string log = slurp(dir / "log");
-  REQUIRE(std::regex_search(log, m, std::regex("http: listening on (127\\.0\\.0\\.1:[0-9]+)")));
-  const auto metrics = gw::http_request("GET", "http://" + m[1].str() + "/metrics", "", {}, 5000);
+  const std::string base = test::await_http_base(dir / "log");
+  REQUIRE_FALSE(base.empty());
+  const auto metrics = gw::http_request("GET", base + "/metrics", "", {}, 5000);
   CHECK(metrics.body.find("iot_gateway_sink_connected{sink=\"kafka\"} 0") != std::string::npos);
   CHECK(kafka.command("all-up").rfind("ok", 0) == 0);
   CHECK(test::wait_exit(pid) == 0);

@@ -44,3 +44,42 @@ inline bool has_exited(pid_t pid, int& code) {
 }
 
 }  // namespace test
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+namespace test {
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// Polls `ok` every 20 ms until it holds (true) or `timeout_ms` passed (false).
+template <typename F>
+bool await(F ok, int timeout_ms = 30'000) {
+  for (int waited = 0; waited <= timeout_ms; waited += 20) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// "http://127.0.0.1:PORT" once the gateway logged "http: listening on ...", else "".
+inline std::string await_http_base(const std::filesystem::path& log) {
+  std::string base;
+  await([&] {
+    std::smatch m;
+    const std::string text = slurp(log);
+    if (!std::regex_search(text, m, std::regex("http: listening on (127\\.0\\.0\\.1:[0-9]+)")))
+      return false;
+    base = "http://" + m[1].str();
+    return true;
+  });
+  return base;
+}
+
+}  // namespace test
