@@ -5,7 +5,7 @@ packages=(
   build-essential cmake pkg-config git
   libyaml-cpp-dev rapidjson-dev libcli11-dev doctest-dev
   libboost-dev libsqlite3-dev librdkafka-dev liblz4-dev libsystemd-dev
-  kcat sqlite3 clang-format prometheus
+  kcat sqlite3 clang-format prometheus bc
   libavro-dev python3-avro
   libjs-chart.js chromium nodejs
 )

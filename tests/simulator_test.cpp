@@ -7,6 +7,7 @@
 #include "config/load_config.h"
 #include "core/geo.h"
 #include "core/records.h"
+#include "simulation_fixture.h"
 #include "sources/devices_file.h"
 #include "sources/registry_builder.h"
 #include "sources/simulator.h"
@@ -15,49 +16,23 @@ using namespace gw;
 
 namespace {
 
-constexpr TimeMs kT0 = 1767225600000;
-
-SimulatorOptions options(std::uint64_t seed = 42) {
-  SimulatorOptions o;
-  o.seed = seed;
-  o.stores = default_stores();
-  o.duration = 10 * 60'000;
-  o.access_interval = 2000;
-  o.max_delay = 3000;
-  o.disruptions.push_back({});
-  o.disruptions[0].store = "DEF";
-  o.disruptions[0].radius_m = 100;
-  o.disruptions[0].from = {true, 120'000};
-  o.disruptions[0].until = {true, 240'000};
-  return o;
-}
+using fixture::kT0;
+using fixture::options;
+using fixture::registry;
 
 // Every event of a run as its JSON records, polling the simulator `step` ms at a time.
 std::vector<std::string> run(const SimulatorOptions& o, const DeviceRegistry& reg, TimeMs step) {
   Simulator sim(o, reg, kT0);
-  RecordEncoder enc("gw");
   std::vector<std::string> out;
   std::vector<Event> events;
   TimeMs now = kT0;
   while (!sim.finished()) {
     events.clear();
     sim.poll(now, events);
-    for (const auto& e : events) {
-      if (const auto* s = std::get_if<SaleEvent>(&e))
-        out.push_back(enc.sale(*s).value);
-      else
-        out.push_back(enc.event(std::get<AccessEvent>(e)).value);
-    }
+    for (const auto& e : events) out.push_back(fixture::encode(e));
     now += step;
   }
   return out;
-}
-
-DeviceRegistry registry(const SimulatorOptions& o) {
-  Diagnostics errors;
-  DeviceRegistry r = build_registry(o, errors);
-  REQUIRE(errors.empty());
-  return r;
 }
 
 }  // namespace

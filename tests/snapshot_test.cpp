@@ -12,6 +12,7 @@
 
 #include "core/records.h"
 #include "pipeline/pipeline.h"
+#include "simulation_fixture.h"
 #include "sources/registry_builder.h"
 #include "sources/simulator.h"
 
@@ -19,23 +20,11 @@ using namespace gw;
 
 namespace {
 
-constexpr TimeMs kT0 = 1767225600000;
+using fixture::encode;
+using fixture::kT0;
+using fixture::options;
+using fixture::registry;
 constexpr TimeMs kStep = 1000;
-
-SimulatorOptions options(std::uint64_t seed = 42) {
-  SimulatorOptions o;
-  o.seed = seed;
-  o.stores = default_stores();
-  o.duration = 10 * 60'000;
-  o.access_interval = 2000;
-  o.max_delay = 3000;
-  o.disruptions.push_back({});
-  o.disruptions[0].store = "DEF";
-  o.disruptions[0].radius_m = 100;
-  o.disruptions[0].from = {true, 120'000};
-  o.disruptions[0].until = {true, 240'000};
-  return o;
-}
 
 // A sensitive alert rule, so that the disruption raises alerts.
 PipelineOptions pipeline_options() {
@@ -43,19 +32,6 @@ PipelineOptions pipeline_options() {
   o.alerts.k_sigma = 1;
   o.alerts.min_excess = 1;
   return o;
-}
-
-DeviceRegistry registry(const SimulatorOptions& o) {
-  Diagnostics errors;
-  DeviceRegistry r = build_registry(o, errors);
-  REQUIRE(errors.empty());
-  return r;
-}
-
-std::string encode(const Event& e) {
-  static const RecordEncoder enc("gw");
-  if (const auto* s = std::get_if<SaleEvent>(&e)) return enc.sale(*s).value;
-  return enc.event(std::get<AccessEvent>(e)).value;
 }
 
 std::string id_of(const Event& e) {

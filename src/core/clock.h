@@ -14,7 +14,6 @@ class Clock {
   virtual TimeMs now() const = 0;
   // Blocks until now() >= deadline or stop is requested. Returns false if stopped.
   virtual bool sleep_until(TimeMs deadline, StopSignal& stop) = 0;
-  virtual bool is_virtual() const = 0;
 };
 
 // Wall clock (system_clock.cpp).
@@ -22,7 +21,6 @@ class SystemClock final : public Clock {
  public:
   TimeMs now() const override;
   bool sleep_until(TimeMs deadline, StopSignal& stop) override;
-  bool is_virtual() const override { return false; }
 };
 
 // Time that moves only when told to; sleep_until jumps forward instantly.
@@ -31,7 +29,6 @@ class VirtualClock final : public Clock {
   explicit VirtualClock(TimeMs start) : now_(start) {}
   TimeMs now() const override { return now_; }
   bool sleep_until(TimeMs deadline, StopSignal& stop) override;
-  bool is_virtual() const override { return true; }
   void advance_to(TimeMs t) {
     if (t > now_) now_ = t;
   }

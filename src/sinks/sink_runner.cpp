@@ -113,7 +113,6 @@ void SinkRunner::run() {
       max_chunks = kMaxBatchChunks;
       continue;
     }
-    ++retries_;
     if (healthy_.exchange(false))
       log::warn("sink " + name_ + " cannot deliver, will retry: " + r.message);
     const DurationMs sleep = DrawKey(++attempt).uniform(backoff / 2, backoff);

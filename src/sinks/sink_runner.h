@@ -40,7 +40,6 @@ class SinkRunner {
   std::uint64_t delivered(Stream s) const { return by_stream_[stream_index(s)].delivered.load(); }
   std::uint64_t retried(Stream s) const { return by_stream_[stream_index(s)].retried.load(); }
   std::uint64_t failed(Stream s) const { return by_stream_[stream_index(s)].failed.load(); }
-  std::uint64_t retries() const { return retries_.load(); }
   bool healthy() const { return healthy_.load(); }
   std::optional<bool> connected() const { return sink_->connected(); }
   std::string last_error() const;
@@ -59,7 +58,7 @@ class SinkRunner {
   std::atomic<bool> finishing_{false};
   std::atomic<TimeMs> deadline_{kTimeMax};
   std::atomic<bool> done_{false};
-  std::atomic<std::uint64_t> delivered_{0}, retries_{0};
+  std::atomic<std::uint64_t> delivered_{0};
   struct StreamCounts {
     std::atomic<std::uint64_t> delivered{0}, retried{0}, failed{0};  // records
   };
