@@ -10,6 +10,7 @@
 
 #include "app/buffer_stats_command.h"
 #include "app/config_summary.h"
+#include "app/druid_command.h"
 #include "app/gateway.h"
 #include "config/load_config.h"
 #include "core/clock.h"
@@ -139,6 +140,24 @@ int cli_main(int argc, char** argv) {
   add_config_options(stats_cmd, stats_args);
   stats_cmd->add_flag("--json", stats_json, "Print JSON");
 
+  ConfigArgs druid_args;
+  std::string spec_stream;
+  bool dry_run = false;
+  CLI::App* druid_cmd =
+      app.add_subcommand("druid", "Druid ingestion: the Kafka supervisors of the Kafka streams");
+  druid_cmd->require_subcommand(1);
+  CLI::App* spec_cmd = druid_cmd->add_subcommand(
+      "spec",
+      "Print the Kafka supervisor spec of STREAM (sales, devices, events, events_geo, ...)");
+  spec_cmd->add_option("STREAM", spec_stream, "The stream")->required();
+  add_config_options(spec_cmd, druid_args);
+  CLI::App* provision_cmd = druid_cmd->add_subcommand(
+      "provision",
+      "Post one Kafka supervisor per Kafka stream not pushed as batch tasks "
+      "(skipRestartIfUnmodified: a second run changes nothing)");
+  add_config_options(provision_cmd, druid_args);
+  provision_cmd->add_flag("--dry-run", dry_run, "Print the specs (a JSON array) instead");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -149,6 +168,12 @@ int cli_main(int argc, char** argv) {
   if (*stats_cmd) {
     auto options = load(stats_args);
     return options ? buffer_stats_command(*options, stats_json) : kExitConfig;
+  }
+  if (*spec_cmd || *provision_cmd) {
+    auto options = load(druid_args);
+    if (!options) return kExitConfig;
+    return *spec_cmd ? druid_spec_command(*options, spec_stream)
+                     : druid_provision_command(*options, dry_run);
   }
   return check_config(check_args);
 }

@@ -25,6 +25,15 @@ std::string config_summary(const Options& o, const DeviceRegistry& registry) {
   if (o.sinks.file.enabled) sinks += "file (" + o.sinks.file.path + ")";
   if (o.sinks.kafka.enabled)
     sinks += std::string(sinks.empty() ? "" : ", ") + "kafka (" + o.sinks.kafka.brokers + ")";
+  if (o.sinks.druid.enabled) {
+    std::string streams;
+    for (std::size_t i = 0; i < kStreamCount; ++i)
+      if (o.sinks.druid.streams[i])
+        streams += (streams.empty() ? "" : " ") + std::string(kStreamNames[i]);
+    sinks += std::string(sinks.empty() ? "" : ", ") + "druid (" + o.sinks.druid.url + ": " +
+             (streams.empty() ? std::string("no streams") : streams) + " every " +
+             format_duration(o.sinks.druid.flush_interval) + ")";
+  }
   s += "  sinks:     " + (sinks.empty() ? std::string("none") : sinks) + "\n";
   s += "  http:      " + o.http.listen + "\n";
   return s;

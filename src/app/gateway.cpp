@@ -268,13 +268,14 @@ int run_gateway(const Options& options, StopSignal& stop) {
     return kExitRuntime;
   }
   if (sink_set.sinks.empty()) log::warn("no sink is enabled: records are produced and discarded");
-  std::vector<std::string> sink_names;
-  for (const auto& s : sink_set.sinks) sink_names.emplace_back(s->name());
+  std::vector<BufferSink> buffer_sinks;
+  for (const auto& s : sink_set.sinks)
+    buffer_sinks.push_back({std::string(s->name()), s->streams()});
 
   SystemClock wall;
   std::unique_ptr<Buffer> buffer;
   try {
-    buffer = std::make_unique<Buffer>(options.gateway, options.buffer, sink_names, wall);
+    buffer = std::make_unique<Buffer>(options.gateway, options.buffer, buffer_sinks, wall);
   } catch (const std::exception& e) {
     log::error(std::string("cannot open the buffer: ") + e.what());
     return kExitRuntime;

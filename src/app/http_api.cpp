@@ -127,6 +127,12 @@ HttpReply status(const ApiContext& c) {
   w.EndObject();
   w.Key("schema_registry");
   w.String(o.sinks.kafka.schema_registry.url.value_or(""));
+  w.Key("druid_url");
+  w.String(o.sinks.druid.enabled ? o.sinks.druid.url : "");
+  w.Key("druid_username");
+  w.String(o.sinks.druid.username.value_or(""));
+  w.Key("druid_password");
+  w.String(o.sinks.druid.password ? "***" : "");
   w.Key("http_listen");
   w.String(o.http.listen);
   w.EndObject();

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -215,10 +216,20 @@ std::string render_metrics(const ApiContext& c) {
   for (const auto& r : c.runners)
     if (const auto up = r->connected())
       t.sample("iot_gateway_sink_connected", label("sink", r->name()), *up ? 1 : 0);
-  t.family("iot_gateway_druid_tasks", "gauge",
-           "Druid batch tasks by state (none until a Druid sink is enabled).");
-  for (const char* state : {"pending", "running", "success", "failed"})
-    t.sample("iot_gateway_druid_tasks", label("state", state), 0);
+  // Sink-specific families (e.g. Druid tasks), grouped by name.
+  std::map<std::string, std::vector<std::pair<std::string, SinkMetric>>> families;
+  for (const auto& r : c.runners)
+    for (SinkMetric& m : r->metrics()) families[m.name].emplace_back(r->name(), std::move(m));
+  for (const auto& [name, samples] : families) {
+    const std::string family = "iot_gateway_" + name;
+    t.family(family.c_str(), samples.front().second.type.c_str(),
+             samples.front().second.help.c_str());
+    for (const auto& [sink, m] : samples) {
+      std::string labels = label("sink", sink);
+      for (const auto& [k, v] : m.labels) labels += "," + label(k.c_str(), v);
+      t.sample(family, labels, m.value);
+    }
+  }
   t.family("iot_gateway_config_reloads_total", "counter",
            "Configuration reloads (SIGHUP), per result.");
   t.sample("iot_gateway_config_reloads_total", label("result", "applied"), 0);

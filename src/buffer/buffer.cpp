@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <random>
 
 #include "buffer/chunk_codec.h"
 #include "core/log.h"
@@ -54,8 +56,20 @@ std::string_view drop_reason_name(DropReason r) {
   return "unknown";
 }
 
+namespace {
+std::vector<BufferSink> every_stream(const std::vector<std::string>& names) {
+  std::vector<BufferSink> sinks;
+  for (const auto& n : names) sinks.push_back({n, kEveryStream});
+  return sinks;
+}
+}  // namespace
+
 Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options,
                const std::vector<std::string>& sink_names, Clock& wall_clock)
+    : Buffer(gateway, options, std::span<const BufferSink>(every_stream(sink_names)), wall_clock) {}
+
+Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options,
+               std::span<const BufferSink> sinks, Clock& wall_clock)
     : path_((fs::path(gateway.data_dir) / "gateway.db").string()),
       options_(options),
       clock_(wall_clock) {
@@ -73,7 +87,8 @@ Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options,
                                             lock_path + " is locked)");
   }
   open_or_recover();
-  setup_sinks(sink_names);
+  load_id();
+  setup_sinks(sinks);
   auto s = db_->prepare("SELECT COALESCE(SUM(bytes), 0) FROM chunks");
   if (s.step()) bytes_ = s.int64(0);
 }
@@ -126,10 +141,29 @@ void Buffer::create_schema() {
       "CREATE INDEX IF NOT EXISTS chunks_by_stream ON chunks(stream, id);"
       "CREATE TABLE IF NOT EXISTS sinks(name TEXT PRIMARY KEY, bit INTEGER NOT NULL UNIQUE);"
       "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
-      "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);");
+      "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS dead_letters(id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT "
+      "NOT NULL, stream INTEGER NOT NULL, records INTEGER NOT NULL, bytes INTEGER NOT NULL, "
+      "created_ms INTEGER NOT NULL, reason TEXT NOT NULL, data BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS held_batches(sink TEXT PRIMARY KEY, stream INTEGER NOT NULL, "
+      "first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);");
 }
 
-void Buffer::setup_sinks(const std::vector<std::string>& names) {
+void Buffer::load_id() {
+  auto q = db_->prepare("SELECT value FROM state WHERE key = 'buffer_id'");
+  if (q.step()) {
+    id_ = q.blob(0);
+    return;
+  }
+  q.reset();
+  std::random_device rd;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%08x%08x", rd(), rd());
+  id_ = hex;
+  db_->prepare("INSERT INTO state(key, value) VALUES('buffer_id', ?)").bind_blob(1, id_).run();
+}
+
+void Buffer::setup_sinks(std::span<const BufferSink> sinks) {
   db_->exec("BEGIN IMMEDIATE");
   try {
     std::map<std::string, std::int64_t> known;
@@ -137,7 +171,7 @@ void Buffer::setup_sinks(const std::vector<std::string>& names) {
       auto s = db_->prepare("SELECT name, bit FROM sinks");
       while (s.step()) known[s.text(0)] = s.int64(1);
     }
-    for (const auto& name : names) {
+    for (const auto& [name, streams] : sinks) {
       if (!known.count(name)) {
         std::int64_t bit = 0;
         while (std::any_of(known.begin(), known.end(),
@@ -147,8 +181,21 @@ void Buffer::setup_sinks(const std::vector<std::string>& names) {
         db_->prepare("INSERT INTO sinks(name, bit) VALUES(?, ?)").bind(1, name).bind(2, bit).run();
         known[name] = bit;
       }
-      sink_bits_.push_back(std::int64_t{1} << known[name]);
-      all_sinks_mask_ |= sink_bits_.back();
+      const std::int64_t bit = std::int64_t{1} << known[name];
+      sink_bits_.push_back(bit);
+      sink_names_.push_back(name);
+      all_sinks_mask_ |= bit;
+      for (std::size_t i = 0; i < kStreamCount; ++i) {
+        if (streams[i]) {
+          stream_masks_[i] |= bit;
+          continue;
+        }
+        // A stream this sink no longer takes: what it left of it is no longer its to send.
+        db_->prepare("UPDATE chunks SET pending = pending & ~?1 WHERE stream = ?2 AND pending & ?1")
+            .bind(1, bit)
+            .bind(2, static_cast<std::int64_t>(i))
+            .run();
+      }
     }
     // Sinks no longer enabled confirm everything they left behind.
     db_->prepare("UPDATE chunks SET pending = pending & ? WHERE pending & ~? != 0")
@@ -232,13 +279,13 @@ CommitResult Buffer::commit(std::span<const Record> records, const std::string* 
           "VALUES(?, ?, ?, ?, ?, ?, ?)");
       for (std::size_t i = 0; i < kStreamCount; ++i) {
         if (blobs[i].empty()) continue;
-        if (all_sinks_mask_ == 0) continue;  // no sink: nothing to keep
+        if (stream_masks_[i] == 0) continue;  // no sink takes this stream: nothing to keep
         insert.bind(1, static_cast<std::int64_t>(i))
             .bind(2, static_cast<std::int64_t>(by_stream[i].size()))
             .bind(3, static_cast<std::int64_t>(blobs[i].size()))
             .bind(4, static_cast<std::int64_t>(raw_chunk_size(by_stream[i])))
             .bind(5, now)
-            .bind(6, all_sinks_mask_)
+            .bind(6, stream_masks_[i])
             .bind_blob(7, blobs[i]);
         insert.run();
         bytes_ += static_cast<std::int64_t>(blobs[i].size());
@@ -306,6 +353,7 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
           found = true;
           c.id = q.int64(0);
           c.stream = *it;
+          c.raw_bytes = q.int64(1);
           max_raw = std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(q.int64(1)) + 64);
           blob = q.blob(2);
         }
@@ -334,20 +382,50 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
 }
 
 void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {
-  const BufferChunk c{chunk_id, Stream::sales, {}};
+  const BufferChunk c{chunk_id, Stream::sales, 0, {}};
   confirm(sink, std::span<const BufferChunk>(&c, 1));
 }
 
 void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks) {
+  finish_chunks(sink, chunks, nullptr);
+}
+
+void Buffer::dead_letter(std::size_t sink, std::span<const BufferChunk> chunks,
+                         const std::string& reason) {
+  finish_chunks(sink, chunks, &reason);
+}
+
+void Buffer::release_batch(std::size_t sink) {
+  db_->prepare("DELETE FROM held_batches WHERE sink = ?").bind(1, sink_names_[sink]).run();
+}
+
+// Clears the sink's pending bit of each chunk (deleting those no sink needs any more) and its
+// held batch, in one transaction; with a `dead_letter_reason`, copies the chunks to the dead
+// letters first and counts them as rejected.
+void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
+                           const std::string* dead_letter_reason) {
   {
     std::lock_guard lock(mutex_);
     const std::int64_t bit = sink_bits_[sink];
+    const TimeMs now = clock_.now();
     db_->exec("BEGIN IMMEDIATE");
     try {
+      auto copy = db_->prepare(
+          "INSERT INTO dead_letters(sink, stream, records, bytes, created_ms, reason, data) "
+          "SELECT ?, stream, records, bytes, ?, ?, data FROM chunks WHERE id = ?");
+      auto count = db_->prepare("SELECT records FROM chunks WHERE id = ?");
       auto update = db_->prepare("UPDATE chunks SET pending = pending & ~? WHERE id = ?");
       auto done = db_->prepare("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
       auto remove = db_->prepare("DELETE FROM chunks WHERE id = ?");
       for (const auto& c : chunks) {
+        if (dead_letter_reason) {
+          count.bind(1, c.id);
+          const std::int64_t records = count.step() ? count.int64(0) : 0;
+          count.reset();
+          copy.bind(1, sink_names_[sink]).bind(2, now).bind(3, *dead_letter_reason).bind(4, c.id);
+          copy.run();
+          add_counter(drop_counter(c.stream, DropReason::rejected), records);
+        }
         update.bind(1, bit).bind(2, c.id);
         update.run();
         done.bind(1, c.id);
@@ -360,6 +438,7 @@ void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks) {
           done.reset();
         }
       }
+      release_batch(sink);
       db_->exec("COMMIT");
     } catch (...) {
       db_->exec("ROLLBACK");
@@ -369,13 +448,66 @@ void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks) {
   changed_.notify();
 }
 
-void Buffer::reject(std::size_t sink, const BufferChunk& chunk, std::size_t records) {
+void Buffer::hold_batch(std::size_t sink, const HeldBatch& batch) {
+  std::lock_guard lock(mutex_);
+  db_->prepare(
+         "INSERT OR REPLACE INTO held_batches(sink, stream, first_id, last_id) VALUES(?, ?, ?, ?)")
+      .bind(1, sink_names_[sink])
+      .bind(2, static_cast<std::int64_t>(stream_index(batch.stream)))
+      .bind(3, batch.first)
+      .bind(4, batch.last)
+      .run();
+}
+
+std::optional<HeldBatch> Buffer::held_batch(std::size_t sink) {
+  std::lock_guard lock(mutex_);
+  auto q = db_->prepare("SELECT stream, first_id, last_id FROM held_batches WHERE sink = ?");
+  q.bind(1, sink_names_[sink]);
+  if (!q.step()) return std::nullopt;
+  const auto stream = static_cast<std::size_t>(q.int64(0));
+  if (stream >= kStreamCount) return std::nullopt;
+  return HeldBatch{kAllStreams[stream], q.int64(1), q.int64(2)};
+}
+
+std::vector<BufferChunk> Buffer::chunks_of(std::size_t sink, const HeldBatch& batch) {
+  std::vector<std::pair<BufferChunk, std::string>> raw;
   {
     std::lock_guard lock(mutex_);
-    add_counter(drop_counter(chunk.stream, DropReason::rejected),
-                static_cast<std::int64_t>(records));
+    auto q = db_->prepare(
+        "SELECT id, raw_bytes, data FROM chunks WHERE stream = ? AND id >= ? AND id <= ? AND "
+        "pending & ? ORDER BY id");
+    q.bind(1, static_cast<std::int64_t>(stream_index(batch.stream)))
+        .bind(2, batch.first)
+        .bind(3, batch.last)
+        .bind(4, sink_bits_[sink]);
+    while (q.step()) {
+      BufferChunk c;
+      c.id = q.int64(0);
+      c.stream = batch.stream;
+      c.raw_bytes = q.int64(1);
+      raw.emplace_back(std::move(c), q.blob(2));
+    }
   }
-  confirm(sink, chunk.id);
+  std::vector<BufferChunk> out;
+  for (auto& [c, blob] : raw) {
+    const auto max_raw =
+        std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(c.raw_bytes) + 64);
+    auto records = decode_chunk(c.stream, blob, max_raw);
+    if (!records) {
+      log::error("buffer chunk " + std::to_string(c.id) + " is corrupt; skipped");
+      continue;
+    }
+    c.records = std::move(*records);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::int64_t Buffer::backlog_bytes(std::size_t sink) {
+  std::lock_guard lock(mutex_);
+  auto q = db_->prepare("SELECT COALESCE(SUM(raw_bytes), 0) FROM chunks WHERE pending & ?");
+  q.bind(1, sink_bits_[sink]);
+  return q.step() ? q.int64(0) : 0;
 }
 
 std::int64_t Buffer::backlog(std::size_t sink) {
@@ -410,6 +542,8 @@ std::int64_t Buffer::expire() {
                    DropReason::expired);
         dropped += records;
       }
+      // Dead letters are kept for inspection as long as records are.
+      db_->prepare("DELETE FROM dead_letters WHERE created_ms < ?").bind(1, cutoff).run();
       db_->exec("COMMIT");
     } catch (...) {
       db_->exec("ROLLBACK");
@@ -445,6 +579,18 @@ BufferStats Buffer::read_stats(const std::string& db_path) {
         "0) "
         "FROM sinks s ORDER BY s.name");
     while (q.step()) st.unconfirmed[q.text(0)] = q.int64(1);
+  }
+  bool has_dead_letters = false;
+  {
+    auto q =
+        db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dead_letters'");
+    has_dead_letters = q.step();
+  }
+  if (has_dead_letters) {
+    auto q = db.prepare(
+        "SELECT sink, COUNT(*), SUM(records), MAX(created_ms), (SELECT reason FROM dead_letters "
+        "d2 WHERE d2.sink = d.sink ORDER BY id DESC LIMIT 1) FROM dead_letters d GROUP BY sink");
+    while (q.step()) st.dead_letters[q.text(0)] = {q.int64(1), q.int64(2), q.text(4), q.int64(3)};
   }
   {
     auto q = db.prepare("SELECT name, value FROM counters ORDER BY name");

@@ -35,7 +35,27 @@ std::string_view drop_reason_name(DropReason r);
 struct BufferChunk {
   std::int64_t id = 0;
   Stream stream = Stream::sales;
+  std::int64_t raw_bytes = 0;  // the records' keys and values, uncompressed
   std::vector<Record> records;
+};
+
+// A sink as the buffer knows it: its name (stable across restarts) and the streams it takes.
+struct BufferSink {
+  std::string name;
+  StreamSet streams = kEveryStream;
+};
+
+// A batch a sink was handed and has not confirmed yet (persisted for stable batches): the
+// chunks of `stream` with ids in [first, last].
+struct HeldBatch {
+  Stream stream = Stream::sales;
+  std::int64_t first = 0, last = 0;
+};
+
+struct DeadLetterStats {
+  std::int64_t batches = 0, records = 0;
+  std::string last_reason;
+  TimeMs last_at = 0;
 };
 
 // Where a sink is: per stream, the last chunk it has been handed.
@@ -52,8 +72,9 @@ struct StreamStats {
 
 struct BufferStats {
   std::array<StreamStats, kStreamCount> streams;
-  std::map<std::string, std::int64_t> unconfirmed;  // sink -> records
-  std::map<std::string, std::int64_t> counters;     // every persisted counter
+  std::map<std::string, std::int64_t> unconfirmed;      // sink -> records
+  std::map<std::string, std::int64_t> counters;         // every persisted counter
+  std::map<std::string, DeadLetterStats> dead_letters;  // sink -> what it rejected
   std::int64_t bytes = 0;
 };
 
@@ -64,6 +85,9 @@ class Buffer {
   // Opens (or creates) <data_dir>/gateway.db. A database that fails its integrity check is
   // moved aside as gateway.db.corrupt-<UTC time> and a fresh one is started (counted as
   // buffer_corruptions). Throws only when even a fresh database cannot be created.
+  Buffer(const GatewayOptions& gateway, const BufferOptions& options,
+         std::span<const BufferSink> sinks, Clock& wall_clock);
+  // Sinks that take every stream.
   Buffer(const GatewayOptions& gateway, const BufferOptions& options,
          const std::vector<std::string>& sink_names, Clock& wall_clock);
   ~Buffer();
@@ -83,8 +107,21 @@ class Buffer {
   void confirm(std::size_t sink, std::int64_t chunk_id);
   // Confirms several chunks in one transaction.
   void confirm(std::size_t sink, std::span<const BufferChunk> chunks);
-  // A sink rejected the chunk for good: confirm it and count its `records` as dropped.
-  void reject(std::size_t sink, const BufferChunk& chunk, std::size_t records);
+  // A sink rejected these chunks for good: in one transaction, copy them into the dead-letter
+  // table (with `reason`), confirm them for the sink and count their records as dropped
+  // (reason "rejected").
+  void dead_letter(std::size_t sink, std::span<const BufferChunk> chunks,
+                   const std::string& reason);
+  // Stable batches: remember the batch handed to `sink` until it is confirmed or dead-lettered.
+  void hold_batch(std::size_t sink, const HeldBatch& batch);
+  std::optional<HeldBatch> held_batch(std::size_t sink);
+  // The chunks of a held batch that `sink` has not confirmed, decoded, oldest first.
+  std::vector<BufferChunk> chunks_of(std::size_t sink, const HeldBatch& batch);
+  // Uncompressed bytes of the records waiting for `sink`.
+  std::int64_t backlog_bytes(std::size_t sink);
+  // Random, made when the database is created: tells this buffer's chunk ids from those of a
+  // buffer that replaced it.
+  const std::string& id() const { return id_; }
   // Records not yet confirmed by `sink`.
   std::int64_t backlog(std::size_t sink);
   // Blocks until a commit or confirm happened or the timeout (wall ms) passed.
@@ -104,7 +141,11 @@ class Buffer {
  private:
   void open_or_recover();
   void create_schema();
-  void setup_sinks(const std::vector<std::string>& names);
+  void setup_sinks(std::span<const BufferSink> sinks);
+  void load_id();
+  void release_batch(std::size_t sink);
+  void finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
+                     const std::string* dead_letter_reason);
   void make_room(std::array<std::string, kStreamCount>& incoming,
                  const std::array<std::int64_t, kStreamCount>& records);
   void drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
@@ -117,7 +158,10 @@ class Buffer {
   Clock& clock_;
   std::unique_ptr<sql::Connection> db_;
   std::vector<std::int64_t> sink_bits_;  // bit mask per sink index
+  std::vector<std::string> sink_names_;
   std::int64_t all_sinks_mask_ = 0;
+  std::array<std::int64_t, kStreamCount> stream_masks_{};  // the sinks that take each stream
+  std::string id_;
   std::int64_t bytes_ = 0;
   std::int64_t corruptions_this_start_ = 0;
   std::int64_t commit_failures_ = 0;

@@ -305,6 +305,36 @@ bool MapReader::string_map(std::string_view key, std::map<std::string, std::stri
   return ok;
 }
 
+bool MapReader::string_list(std::string_view key,
+                            std::vector<std::pair<std::string, YAML::Mark>>& out) {
+  YAML::Node n = child(key);
+  if (absent(n)) return false;
+  const std::string path = path_of(key);
+  if (!n.IsSequence()) {
+    ctx_.error(path, n.Mark(), path + ": expected a list, got " + describe_node(n));
+    return false;
+  }
+  bool ok = true;
+  out.clear();
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node item = n[i];
+    const std::string p = path + "[" + std::to_string(i) + "]";
+    if (!item.IsScalar()) {
+      ctx_.error(p, item.Mark(), p + ": expected a string, got " + describe_node(item));
+      ok = false;
+      continue;
+    }
+    auto r = interpolate_env(item.Scalar(), ctx_.env());
+    if (!r.error.empty()) {
+      ctx_.error(p, item.Mark(), p + ": " + r.error);
+      ok = false;
+      continue;
+    }
+    out.emplace_back(std::move(r.text), item.Mark());
+  }
+  return ok;
+}
+
 void MapReader::finish() {
   if (!node_ || !node_.IsMap()) return;
   for (const auto& kv : node_) {

@@ -64,6 +64,8 @@ class MapReader {
   bool choice(std::string_view key, std::string& out,
               std::initializer_list<std::string_view> allowed);
   bool string_map(std::string_view key, std::map<std::string, std::string>& out);
+  // A list of strings ("[a, b]" or a block list); each item's mark is kept for messages.
+  bool string_list(std::string_view key, std::vector<std::pair<std::string, YAML::Mark>>& out);
 
   // A nested mapping or sequence; registers the key. Null if absent.
   YAML::Node child(std::string_view key);

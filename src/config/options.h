@@ -95,9 +95,27 @@ struct KafkaSinkOptions {
   SchemaRegistryOptions schema_registry;
 };
 
+struct DruidSinkOptions {
+  bool enabled = false;
+  std::string url = "http://localhost:8888";  // the router
+  std::optional<std::string> username, password;
+  // Pushed as batch tasks: sales_aggregate and alerts unless configured.
+  StreamSet streams{false, false, false, false, true, true};
+  std::array<std::string, kStreamCount> datasources;  // default: the stream's topic
+  DurationMs flush_interval = 60'000;
+  std::int64_t max_batch_bytes = 4 << 20;
+  bool provision_supervisors = false;
+  std::string kafka_bootstrap;      // as Druid sees Kafka; default sinks.kafka.brokers
+  std::string schema_registry_url;  // as Druid sees it; default sinks.kafka.schema_registry.url
+  DurationMs request_timeout = 30'000;
+  const std::string& datasource(Stream s) const { return datasources[stream_index(s)]; }
+  bool pushes(Stream s) const { return streams[stream_index(s)]; }
+};
+
 struct SinkOptions {
   FileSinkOptions file;
   KafkaSinkOptions kafka;
+  DruidSinkOptions druid;
   // Topic per stream (sinks.kafka.topics); also the file sink's file names.
   std::array<std::string, kStreamCount> topics;
   const std::string& topic(Stream s) const { return topics[stream_index(s)]; }

@@ -172,6 +172,65 @@ void read_pipeline(MapReader r, PipelineOptions& o) {
   r.finish();
 }
 
+bool is_http_url(const std::string& url) {
+  return url.rfind("http://", 0) == 0 && url.size() > 7;
+}
+
+void read_druid(MapReader d, SinkOptions& o) {
+  DruidSinkOptions& druid = o.druid;
+  d.boolean("enabled", druid.enabled);
+  if (d.str("url", druid.url) && !is_http_url(druid.url))
+    d.error("url", "sinks.druid.url: '" + druid.url +
+                       "' is not an http:// URL (the Druid router, e.g. http://localhost:8888)");
+  d.str("username", druid.username);
+  d.str("password", druid.password);
+  if (druid.username.has_value() != druid.password.has_value())
+    d.error(druid.username ? "username" : "password",
+            "sinks.druid: username and password go together (basic auth)");
+  std::vector<std::pair<std::string, YAML::Mark>> streams;
+  if (d.string_list("streams", streams)) {
+    druid.streams = {};
+    std::vector<std::string> names(kStreamNames.begin(), kStreamNames.end());
+    for (const auto& [name, mark] : streams) {
+      if (auto s = stream_from_name(name)) {
+        druid.streams[stream_index(*s)] = true;
+        continue;
+      }
+      std::string msg = "sinks.druid.streams: unknown stream '" + name + "'";
+      const std::string guess = closest_match(name, names);
+      msg += guess.empty() ? "; streams are sales, devices, events, events_geo, "
+                             "sales_aggregate, alerts"
+                           : " (did you mean '" + guess + "'?)";
+      d.context().error(d.path_of("streams"), mark, msg);
+    }
+  }
+  if (YAML::Node ds = d.child("datasources"); d.expect_map(ds, d.path_of("datasources"))) {
+    MapReader m(d.context(), ds, d.path_of("datasources"));
+    for (std::size_t i = 0; i < kStreamCount; ++i) {
+      if (m.str(kStreamNames[i], druid.datasources[i]) && druid.datasources[i].empty())
+        m.error(kStreamNames[i], m.path_of(kStreamNames[i]) + ": must not be empty");
+    }
+    m.finish();
+  }
+  d.duration("flush_interval", druid.flush_interval, 100);
+  if (d.size("max_batch_bytes", druid.max_batch_bytes, 1024) &&
+      druid.max_batch_bytes > (60LL << 20))
+    d.error("max_batch_bytes",
+            "sinks.druid.max_batch_bytes: at most 60MiB (Druid's default "
+            "druid.indexer.queue.maxTaskPayloadSize); a few MiB per task is what Druid handles "
+            "well");
+  d.boolean("provision_supervisors", druid.provision_supervisors);
+  if (d.str("kafka_bootstrap", druid.kafka_bootstrap) && druid.kafka_bootstrap.empty())
+    d.error("kafka_bootstrap", "sinks.druid.kafka_bootstrap: must not be empty");
+  if (d.str("schema_registry_url", druid.schema_registry_url) &&
+      !is_http_url(druid.schema_registry_url) &&
+      druid.schema_registry_url.rfind("https://", 0) != 0)
+    d.error("schema_registry_url", "sinks.druid.schema_registry_url: '" +
+                                       druid.schema_registry_url + "' is not an http(s):// URL");
+  d.duration("request_timeout", druid.request_timeout, 100);
+  d.finish();
+}
+
 void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
   for (std::size_t i = 0; i < kStreamCount; ++i) o.topics[i] = std::string(kDefaultTopics[i]);
   if (YAML::Node file = r.child("file"); r.expect_map(file, r.path_of("file"))) {
@@ -221,6 +280,23 @@ void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
     if (any_avro && o.kafka.enabled && !o.kafka.schema_registry.url)
       k.error("formats", "sinks.kafka.formats: avro needs sinks.kafka.schema_registry.url");
     k.finish();
+  }
+  if (YAML::Node druid = r.child("druid"); r.expect_map(druid, r.path_of("druid")))
+    read_druid(MapReader(r.context(), druid, r.path_of("druid")), o);
+  for (std::size_t i = 0; i < kStreamCount; ++i)
+    if (o.druid.datasources[i].empty()) o.druid.datasources[i] = o.topics[i];
+  if (o.druid.kafka_bootstrap.empty()) o.druid.kafka_bootstrap = o.kafka.brokers;
+  if (o.druid.schema_registry_url.empty() && o.kafka.schema_registry.url)
+    o.druid.schema_registry_url = *o.kafka.schema_registry.url;
+  if (o.druid.provision_supervisors && o.druid.schema_registry_url.empty()) {
+    for (std::size_t i = 0; i < kStreamCount; ++i) {
+      if (o.kafka.formats[i] != ValueFormat::avro || o.druid.streams[i]) continue;
+      r.error("druid", "sinks.druid.provision_supervisors: the " + std::string(kStreamNames[i]) +
+                           " stream is Avro, so its supervisor needs "
+                           "sinks.druid.schema_registry_url (or "
+                           "sinks.kafka.schema_registry.url)");
+      break;
+    }
   }
   r.finish();
 }

@@ -30,6 +30,10 @@ constexpr std::size_t stream_index(Stream s) {
 }
 std::optional<Stream> stream_from_name(std::string_view name);
 
+// Which streams a component takes, indexed by stream_index().
+using StreamSet = std::array<bool, kStreamCount>;
+inline constexpr StreamSet kEveryStream = {true, true, true, true, true, true};
+
 // One output record: the key and JSON value a sink ships, ready-made.
 struct Record {
   Stream stream;

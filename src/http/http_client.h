@@ -41,6 +41,9 @@ HttpResponse http_request(const std::string& method, const std::string& url,
 // The value of an Authorization header for HTTP basic authentication: "Basic base64(user:pass)".
 std::string basic_auth_header(const std::string& user, const std::string& password);
 
+// Percent-encodes everything but RFC 3986 unreserved characters: one path segment.
+std::string percent_encode(const std::string& s);
+
 // Base64 (RFC 4648, with padding).
 std::string base64_encode(const std::string& data);
 

@@ -2,19 +2,24 @@
 // src/sinks/ plus one line in sinks/sink_factory.cpp.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/stream.h"
+#include "core/time.h"
 
 namespace gw {
 
 enum class DeliveryStatus {
   delivered,  // every record of the batch is durable at the destination
   retry,      // nothing may be assumed delivered; send the batch again later
-  rejected,   // the destination will never take this batch; drop it (counted)
+  rejected,   // the destination will never take this batch; dead-letter it (counted)
 };
 
 struct DeliveryResult {
@@ -27,16 +32,57 @@ struct SinkHealth {
   std::string reason;
 };
 
+// How the SinkRunner groups buffered records into batches for a sink.
+struct BatchPolicy {
+  std::size_t max_chunks = 64;       // buffer chunks per batch
+  std::size_t max_records = 50'000;  // stop adding chunks past this many records
+  std::size_t max_bytes = 0;         // stop adding chunks past this many value bytes; 0: no limit
+  bool one_stream = false;           // every batch holds the records of a single stream
+  // > 0: send only every flush_interval (wall time), or as soon as max_bytes are waiting.
+  DurationMs flush_interval = 0;
+  // The runner persists each batch's chunk range before handing it over and, after a restart,
+  // hands the very same batch over again first, so Batch::id names one batch across crashes.
+  bool stable_batches = false;
+  // On `rejected`, find the one bad chunk by sending chunk by chunk (true), or dead-letter the
+  // whole batch (false).
+  bool isolate_rejects = true;
+};
+
+// One delivery: records of whole buffer chunks, oldest first per stream.
+struct Batch {
+  std::span<const Record> records;
+  // With BatchPolicy::one_stream: the stream of every record.
+  Stream stream = Stream::sales;
+  // Identifies the batch: the buffer database, the stream and the chunk range. The same for a
+  // batch handed over again after a retry or a restart (with BatchPolicy::stable_batches).
+  std::string id;
+};
+
+// One sample of a sink-specific metric; the sink="<name>" label is added by /metrics.
+struct SinkMetric {
+  std::string name;  // without the iot_gateway_ prefix, e.g. "druid_tasks_total"
+  std::string type;  // "counter" or "gauge"
+  std::string help;
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
   virtual std::string_view name() const = 0;
+  // The streams this sink ships; the buffer keeps the others from it.
+  virtual StreamSet streams() const { return kEveryStream; }
+  virtual BatchPolicy batch_policy() const { return {}; }
   // Called from one thread at a time. `delivered` only once the records are durable there.
-  virtual DeliveryResult deliver(std::span<const Record> batch) = 0;
+  virtual DeliveryResult deliver(const Batch& batch) = 0;
   virtual SinkHealth health() const = 0;
   // Whether the sink can reach its destination's servers (e.g. Kafka brokers), where it knows.
   // Thread-safe: read by the HTTP thread.
   virtual std::optional<bool> connected() const { return std::nullopt; }
+  // Sink-specific samples for /metrics, e.g. Druid tasks by outcome. Thread-safe: read by the
+  // HTTP thread.
+  virtual std::vector<SinkMetric> metrics() const { return {}; }
 };
 
 }  // namespace gw

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "sinks/druid/druid_sink.h"
 #include "sinks/file/file_sink.h"
 #include "sinks/kafka/kafka_sink.h"
 
@@ -25,6 +26,10 @@ const std::vector<SinkEntry>& sink_table() {
       {"kafka", [](const Options& o) { return o.sinks.kafka.enabled; },
        [](const Options& o, std::string& error) -> std::unique_ptr<Sink> {
          return KafkaSink::create(o, error);
+       }},
+      {"druid", [](const Options& o) { return o.sinks.druid.enabled; },
+       [](const Options& o, std::string&) -> std::unique_ptr<Sink> {
+         return std::make_unique<DruidSink>(o);
        }},
   };
   return table;

@@ -41,27 +41,75 @@ void SinkRunner::join() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+
+std::string batch_id(const std::string& buffer_id, Stream stream, std::int64_t first,
+                     std::int64_t last) {
+  return buffer_id + "-" + std::string(stream_name(stream)) + "-" + std::to_string(first) + "-" +
+         std::to_string(last);
+}
+
+}  // namespace
+
+// Reads the next batch past `cursor` as the policy allows. Empty: nothing is waiting.
+std::vector<BufferChunk> SinkRunner::collect(const SinkCursor& cursor, const BatchPolicy& policy,
+                                             std::size_t max_chunks) {
+  std::vector<BufferChunk> chunks;
+  SinkCursor ahead = cursor;
+  std::size_t records = 0;
+  std::int64_t bytes = 0;
+  while (chunks.size() < max_chunks && records < policy.max_records &&
+         (policy.max_bytes == 0 || bytes < static_cast<std::int64_t>(policy.max_bytes))) {
+    auto chunk = buffer_.next_for(index_, ahead);
+    if (!chunk) break;
+    if (!chunks.empty() && policy.one_stream && chunk->stream != chunks.front().stream) break;
+    if (!chunks.empty() && policy.max_bytes != 0 &&
+        bytes + chunk->raw_bytes > static_cast<std::int64_t>(policy.max_bytes))
+      break;
+    ahead.advance(*chunk);
+    records += chunk->records.size();
+    bytes += chunk->raw_bytes;
+    chunks.push_back(std::move(*chunk));
+  }
+  return chunks;
+}
+
 void SinkRunner::run() {
+  const BatchPolicy policy = sink_->batch_policy();
   SinkCursor cursor;
   DurationMs backoff = 100;
   std::uint64_t attempt = 0;
-  std::size_t max_chunks = kMaxBatchChunks;  // 1 while isolating a rejected chunk
+  bool isolating = false;  // sending chunk by chunk to find the one that is rejected
+  bool flushing = policy.flush_interval == 0;
+  TimeMs last_flush = clock_.now();
   std::vector<BufferChunk> chunks;
   std::vector<Record> batch;
   while (clock_.now() < deadline_.load()) {
-    // Several chunks per delivery, so a sink's round trip is paid per batch, not per chunk.
     chunks.clear();
     batch.clear();
     try {
-      SinkCursor ahead = cursor;
-      while (chunks.size() < max_chunks && batch.size() < kMaxBatchRecords) {
-        auto chunk = buffer_.next_for(index_, ahead);
-        if (!chunk) break;
-        ahead.advance(*chunk);
-        std::move(chunk->records.begin(), chunk->records.end(), std::back_inserter(batch));
-        chunk->records.clear();
-        chunk->records.shrink_to_fit();
-        chunks.push_back(std::move(*chunk));
+      if (policy.stable_batches) {
+        // A batch handed over before (this run or an earlier one) goes again, unchanged.
+        if (auto held = buffer_.held_batch(index_)) {
+          chunks = buffer_.chunks_of(index_, *held);
+          if (chunks.empty()) buffer_.confirm(index_, std::span<const BufferChunk>());
+        }
+      }
+      if (chunks.empty()) {
+        if (!flushing) {
+          const TimeMs now = clock_.now();
+          flushing = finishing_.load() || now - last_flush >= policy.flush_interval ||
+                     (policy.max_bytes != 0 &&
+                      buffer_.backlog_bytes(index_) >= static_cast<std::int64_t>(policy.max_bytes));
+          if (!flushing) {
+            buffer_.wait_for_change(
+                std::clamp<DurationMs>(last_flush + policy.flush_interval - now, 1, 200));
+            continue;
+          }
+        }
+        chunks = collect(cursor, policy, isolating ? 1 : policy.max_chunks);
+        if (!chunks.empty() && policy.stable_batches)
+          buffer_.hold_batch(index_, {chunks.front().stream, chunks.front().id, chunks.back().id});
       }
     } catch (const std::exception& e) {
       log::error("sink " + name_ + ": cannot read the buffer: " + e.what());
@@ -69,13 +117,27 @@ void SinkRunner::run() {
       continue;
     }
     if (chunks.empty()) {
+      if (policy.flush_interval > 0) {
+        flushing = false;  // everything that was waiting went: wait for the next interval
+        last_flush = clock_.now();
+      }
       if (finishing_.load()) break;
       buffer_.wait_for_change(200);
       continue;
     }
+    for (auto& c : chunks) {
+      std::move(c.records.begin(), c.records.end(), std::back_inserter(batch));
+      c.records.clear();
+      c.records.shrink_to_fit();
+    }
+    const Batch b{
+        batch, chunks.front().stream,
+        batch_id(buffer_.id(), chunks.front().stream, chunks.front().id, chunks.back().id)};
     const TimeMs t0 = clock_.now();
-    const DeliveryResult r = sink_->deliver(batch);
+    const DeliveryResult r = sink_->deliver(b);
     latency_.observe(static_cast<double>(clock_.now() - t0) / 1000.0);
+    const bool find_bad_chunk = r.status == DeliveryStatus::rejected && policy.isolate_rejects &&
+                                !policy.stable_batches && chunks.size() > 1;
     auto count = [&](std::atomic<std::uint64_t> StreamCounts::*field) {
       for (const Record& rec : batch) (by_stream_[stream_index(rec.stream)].*field)++;
     };
@@ -83,14 +145,14 @@ void SinkRunner::run() {
       count(&StreamCounts::delivered);
     else if (r.status == DeliveryStatus::retry)
       count(&StreamCounts::retried);
-    else if (chunks.size() == 1)
+    else if (!find_bad_chunk)
       count(&StreamCounts::failed);
     if (r.status != DeliveryStatus::delivered) {
       std::lock_guard lock(error_mutex_);
       last_error_ = r.message;
     }
-    if (r.status == DeliveryStatus::rejected && chunks.size() > 1) {
-      max_chunks = 1;  // find the chunk that cannot be delivered; deliver the others
+    if (find_bad_chunk) {
+      isolating = true;  // find the chunk that cannot be delivered; deliver the others
       continue;
     }
     try {
@@ -99,8 +161,10 @@ void SinkRunner::run() {
         delivered_ += batch.size();
       } else if (r.status == DeliveryStatus::rejected) {
         log::error("sink " + name_ + " rejected " + std::to_string(batch.size()) + " " +
-                   std::string(stream_name(chunks[0].stream)) + " records: " + r.message);
-        buffer_.reject(index_, chunks[0], batch.size());
+                   std::string(stream_name(chunks[0].stream)) +
+                   " records; they are kept as dead letters (see `iot-gateway buffer stats`): " +
+                   r.message);
+        buffer_.dead_letter(index_, chunks, r.message);
       }
     } catch (const std::exception& e) {
       log::error("sink " + name_ + ": cannot confirm in the buffer: " + e.what());
@@ -110,7 +174,7 @@ void SinkRunner::run() {
       for (const auto& c : chunks) cursor.advance(c);
       if (!healthy_.exchange(true)) log::info("sink " + name_ + " is delivering again");
       backoff = 100;
-      max_chunks = kMaxBatchChunks;
+      isolating = false;
       continue;
     }
     if (healthy_.exchange(false))

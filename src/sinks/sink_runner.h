@@ -1,8 +1,8 @@
 // Drives one sink from the buffer on its own thread: reads the chunks it has not confirmed
-// (alerts and aggregates first, each stream in order), delivers several at a time, and confirms
-// them only after the sink answered `delivered`.
-// `retry` keeps the chunk and backs off (100 ms doubling to 5 s, jittered); `rejected`
-// confirms it as dropped (counted). Thread-safe accessors for the counters.
+// (alerts and aggregates first, each stream in order), delivers several at a time as the
+// sink's BatchPolicy allows, and confirms them only after the sink answered `delivered`.
+// `retry` keeps the chunks and backs off (100 ms doubling to 5 s, jittered); `rejected` moves
+// them to the buffer's dead letters (counted). Thread-safe accessors for the counters.
 #pragma once
 
 #include <array>
@@ -20,10 +20,6 @@ namespace gw {
 
 class SinkRunner {
  public:
-  // One delivery takes up to this many chunks / records (whole chunks).
-  static constexpr std::size_t kMaxBatchChunks = 64;
-  static constexpr std::size_t kMaxBatchRecords = 50'000;
-
   SinkRunner(std::unique_ptr<Sink> sink, std::size_t index, Buffer& buffer, Clock& wall_clock);
   ~SinkRunner();
   SinkRunner(const SinkRunner&) = delete;
@@ -42,12 +38,15 @@ class SinkRunner {
   std::uint64_t failed(Stream s) const { return by_stream_[stream_index(s)].failed.load(); }
   bool healthy() const { return healthy_.load(); }
   std::optional<bool> connected() const { return sink_->connected(); }
+  std::vector<SinkMetric> metrics() const { return sink_->metrics(); }
   std::string last_error() const;
   // Time from handing a batch to the sink to its answer.
   const Histogram& latency() const { return latency_; }
 
  private:
   void run();
+  std::vector<BufferChunk> collect(const SinkCursor& cursor, const BatchPolicy& policy,
+                                   std::size_t max_chunks);
 
   std::unique_ptr<Sink> sink_;
   std::string name_;

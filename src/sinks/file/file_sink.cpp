@@ -73,7 +73,8 @@ std::FILE* FileSink::file_for(Stream s, std::string& error) {
   return f;
 }
 
-DeliveryResult FileSink::deliver(std::span<const Record> batch) {
+DeliveryResult FileSink::deliver(const Batch& b) {
+  const std::span<const Record> batch = b.records;
   std::array<bool, kStreamCount> touched{};
   std::string error;
   for (const Record& r : batch) {

@@ -21,7 +21,7 @@ class FileSink final : public Sink {
   FileSink& operator=(const FileSink&) = delete;
 
   std::string_view name() const override { return "file"; }
-  DeliveryResult deliver(std::span<const Record> batch) override;
+  DeliveryResult deliver(const Batch& batch) override;
   SinkHealth health() const override { return health_; }
 
   std::string path_of(Stream s) const;

@@ -120,7 +120,8 @@ void KafkaSink::on_log(const rd_kafka_t*, int level, const char* facility, const
     log::debug(std::string("kafka: ") + facility + ": " + message);
 }
 
-DeliveryResult KafkaSink::deliver(std::span<const Record> batch) {
+DeliveryResult KafkaSink::deliver(const Batch& b) {
+  const std::span<const Record> batch = b.records;
   if (batch.empty()) return {};
   std::string error;
   std::array<bool, kStreamCount> present{};

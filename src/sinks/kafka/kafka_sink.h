@@ -28,7 +28,7 @@ class KafkaSink final : public Sink {
   KafkaSink& operator=(const KafkaSink&) = delete;
 
   std::string_view name() const override { return "kafka"; }
-  DeliveryResult deliver(std::span<const Record> batch) override;
+  DeliveryResult deliver(const Batch& batch) override;
   SinkHealth health() const override { return health_; }
   std::optional<bool> connected() const override { return !connection_->all_down.load(); }
 

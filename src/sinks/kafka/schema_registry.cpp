@@ -17,23 +17,6 @@ namespace {
 constexpr const char* kContentType = "application/vnd.schemaregistry.v1+json";
 constexpr std::size_t kExcerpt = 200;
 
-std::string percent_encode(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : s) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string excerpt(const std::string& body) {
   std::string s = body.size() > kExcerpt ? body.substr(0, kExcerpt) + "…" : body;
   for (char& c : s)

@@ -1,0 +1,54 @@
+// The few Druid Overlord calls the gateway makes, through the router: submit a task, read its
+// status, post a supervisor. Basic auth when configured; the password is only ever put in the
+// Authorization header, never in a message.
+#pragma once
+
+#include <string>
+
+#include "config/options.h"
+#include "http/http_client.h"
+
+namespace gw {
+
+enum class DruidTaskState { unknown, running, success, failed };
+
+struct DruidAnswer {
+  bool reached = false;  // a response was read (any status)
+  int status = 0;
+  std::string message;  // for failures: what went wrong, with Druid's own error text
+};
+
+struct DruidTaskStatus {
+  DruidAnswer answer;
+  DruidTaskState state = DruidTaskState::unknown;  // unknown: 404, or no answer
+  std::string error;                               // a FAILED task's errorMsg
+};
+
+class DruidClient {
+ public:
+  explicit DruidClient(const DruidSinkOptions& options);
+
+  // POST /druid/indexer/v1/task.
+  DruidAnswer submit_task(const std::string& task_json) const;
+  // GET /druid/indexer/v1/task/{id}/status.
+  DruidTaskStatus task_status(const std::string& id) const;
+  // POST /druid/indexer/v1/supervisor?skipRestartIfUnmodified=true.
+  DruidAnswer post_supervisor(const std::string& spec_json) const;
+
+  const std::string& url() const { return base_; }
+
+ private:
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& body) const;
+  DruidAnswer answer_of(const HttpResponse& r, const std::string& what) const;
+
+  std::string base_;  // the router URL without a trailing slash
+  HttpHeaders headers_;
+  int timeout_ms_;
+};
+
+// Druid's error text from a response body, in either of its two shapes
+// ({"errorMessage":...} / {"error":...}), or a short excerpt of the body.
+std::string druid_error_text(const std::string& body);
+
+}  // namespace gw

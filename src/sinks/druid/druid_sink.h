@@ -1,0 +1,72 @@
+// Pushes the configured streams (sinks.druid.streams) to Druid as native batch tasks:
+// `index_parallel` with the records as inline JSON and appendToExisting: true.
+//
+// One task per batch; the runner hands over one stream per batch, every flush_interval or as
+// soon as max_batch_bytes wait, and (stable batches) the very same batch again after a retry or
+// a restart. The task id is derived from the gateway id and the batch (buffer, stream, chunk
+// range), so a resubmission is recognised: before submitting, the sink asks Druid for that
+// task; SUCCESS confirms the batch without sending it again, RUNNING is awaited, and a FAILED
+// one is retried under the next id (<id>_r1, _r2, ...). Answers: SUCCESS → delivered; FAILED,
+// 5xx, no answer, 401/403 → retry (the runner backs off); 400 to a submission → rejected: the
+// batch goes to the buffer's dead letters. After kMaxFailedTasks FAILED tasks for one batch it
+// is rejected too (it would fail forever).
+//
+// With provision_supervisors, a thread of its own posts the Kafka supervisors at start and
+// retries until Druid took them all.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "config/options.h"
+#include "core/wakeup.h"
+#include "sinks/druid/druid_client.h"
+#include "sinks/sink.h"
+
+namespace gw {
+
+class DruidSink final : public Sink {
+ public:
+  static constexpr int kMaxFailedTasks = 10;
+
+  explicit DruidSink(const Options& options);
+  ~DruidSink() override;
+  DruidSink(const DruidSink&) = delete;
+  DruidSink& operator=(const DruidSink&) = delete;
+
+  std::string_view name() const override { return "druid"; }
+  StreamSet streams() const override { return options_.streams; }
+  BatchPolicy batch_policy() const override;
+  DeliveryResult deliver(const Batch& batch) override;
+  SinkHealth health() const override;
+  std::optional<bool> connected() const override;
+  std::vector<SinkMetric> metrics() const override;
+
+  // The task id for a batch (and attempt > 0: its resubmission after FAILED tasks).
+  static std::string task_id(const std::string& gateway_id, const std::string& batch_id,
+                             int attempt);
+
+ private:
+  // Waits for a submitted task to end, up to kPollLimit.
+  DeliveryResult await_task(const std::string& id, std::size_t rows);
+  DeliveryResult note(DeliveryResult r);
+  void provision_loop(Options options);
+
+  DruidSinkOptions options_;
+  std::string gateway_id_;
+  DruidClient client_;
+  std::atomic<int> connected_{-1};  // -1 unknown, 0 no, 1 yes
+  std::atomic<std::uint64_t> submitted_{0}, succeeded_{0}, failed_{0}, rejected_{0}, resumed_{0};
+  std::atomic<int> running_{0};
+  mutable std::mutex health_mutex_;
+  SinkHealth health_;
+  // Supervisor provisioning at start.
+  std::thread provisioner_;
+  std::atomic<bool> stopping_{false};
+  Wakeup wake_;
+};
+
+}  // namespace gw
