@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/records.h"
+#include "process.h"
 #include "sinks/kafka/avro_encoder.h"
 
 namespace fs = std::filesystem;
@@ -65,13 +66,8 @@ std::string python_decode(const std::string& avsc_path, std::string_view body) {
       "print(json.dumps(rec))\n";
   const std::string cmd =
       "/usr/bin/python3 -c '" + script + "' '" + avsc_path + "' '" + body_path.string() + "' 2>&1";
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
+  int status = -1;
+  const std::string out = test::shell(cmd, &status);
   INFO("python3-avro: ", out);
   REQUIRE(status == 0);
   return out;

@@ -48,13 +48,6 @@ fs::path write_config(const std::string& name, const std::string& bootstrap,
   return dir;
 }
 
-std::vector<std::string> read_lines(const fs::path& p) {
-  std::ifstream f(p);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(f, line);) out.push_back(line);
-  return out;
-}
-
 std::string key_of(const std::string& json, const char* field) {
   rapidjson::Document d;
   d.Parse(json.c_str());
@@ -72,7 +65,7 @@ int run_to_end(const fs::path& dir) {
 void check_kafka_equals_files(const std::string& bootstrap, const fs::path& dir) {
   for (const auto& t : kTopics) {
     INFO(t.name);
-    const auto file = read_lines(dir / "out" / (std::string(t.name) + ".ndjson"));
+    const auto file = test::read_lines(dir / "out" / (std::string(t.name) + ".ndjson"));
     const auto kafka = test::consume_with_kcat(bootstrap, t.name, "%k\t%s\n");
     CHECK(!file.empty());
     std::set<std::string> want(file.begin(), file.end()), got;

@@ -46,12 +46,34 @@ inline bool has_exited(pid_t pid, int& code) {
 }  // namespace test
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
 
 namespace test {
+
+// The lines of a text file (without their newlines).
+inline std::vector<std::string> read_lines(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(f, line);) out.push_back(line);
+  return out;
+}
+
+// Runs `cmd` with /bin/sh and returns its stdout; its wait status in `status` if given.
+inline std::string shell(const std::string& cmd, int* status = nullptr) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  if (status) *status = st;
+  return out;
+}
 
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);

@@ -62,6 +62,22 @@ void print_json(const BufferStats& st, TimeMs now, const std::string& path) {
     w.EndObject();
   }
   w.EndObject();
+  w.Key("dead_letters");
+  w.StartObject();
+  for (const auto& [sink, d] : st.dead_letters) {
+    w.Key(sink);
+    w.StartObject();
+    w.Key("batches");
+    w.Int64(d.batches);
+    w.Key("records");
+    w.Int64(d.records);
+    w.Key("last_at");
+    w.String(format_iso8601(d.last_at));
+    w.Key("last_reason");
+    w.String(d.last_reason);
+    w.EndObject();
+  }
+  w.EndObject();
   w.Key("counters");
   w.StartObject();
   for (const auto& [name, n] : st.counters) {
@@ -89,6 +105,10 @@ void print_table(const BufferStats& st, TimeMs now, const std::string& path) {
   std::printf("\n%-16s %10s\n", "sink", "unconfirmed");
   for (const auto& [sink, n] : st.unconfirmed)
     std::printf("%-16s %10lld\n", sink.c_str(), static_cast<long long>(n));
+  for (const auto& [sink, d] : st.dead_letters)
+    std::printf("\ndead letters of sink %s: %lld records in %lld batches, last at %s: %s\n",
+                sink.c_str(), static_cast<long long>(d.records), static_cast<long long>(d.batches),
+                format_iso8601(d.last_at).c_str(), d.last_reason.c_str());
   if (auto it = st.counters.find("buffer_corruptions"); it != st.counters.end())
     std::printf("\ncorrupt buffers set aside: %lld\n", static_cast<long long>(it->second));
 }

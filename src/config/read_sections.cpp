@@ -176,15 +176,15 @@ bool is_http_url(const std::string& url) {
   return url.rfind("http://", 0) == 0 && url.size() > 7;
 }
 
-void read_druid(MapReader d, SinkOptions& o) {
+void read_druid(MapReader d, const YAML::Node& node, SinkOptions& o) {
   DruidSinkOptions& druid = o.druid;
   d.boolean("enabled", druid.enabled);
   if (d.str("url", druid.url) && !is_http_url(druid.url))
     d.error("url", "sinks.druid.url: '" + druid.url +
                        "' is not an http:// URL (the Druid router, e.g. http://localhost:8888)");
-  d.str("username", druid.username);
-  d.str("password", druid.password);
-  if (druid.username.has_value() != druid.password.has_value())
+  const bool username_ok = d.str("username", druid.username) || absent(node["username"]);
+  const bool password_ok = d.str("password", druid.password) || absent(node["password"]);
+  if (username_ok && password_ok && druid.username.has_value() != druid.password.has_value())
     d.error(druid.username ? "username" : "password",
             "sinks.druid: username and password go together (basic auth)");
   std::vector<std::pair<std::string, YAML::Mark>> streams;
@@ -282,7 +282,7 @@ void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
     k.finish();
   }
   if (YAML::Node druid = r.child("druid"); r.expect_map(druid, r.path_of("druid")))
-    read_druid(MapReader(r.context(), druid, r.path_of("druid")), o);
+    read_druid(MapReader(r.context(), druid, r.path_of("druid")), druid, o);
   for (std::size_t i = 0; i < kStreamCount; ++i)
     if (o.druid.datasources[i].empty()) o.druid.datasources[i] = o.topics[i];
   if (o.druid.kafka_bootstrap.empty()) o.druid.kafka_bootstrap = o.kafka.brokers;
