@@ -121,7 +121,8 @@ TEST_CASE("druid: 503s, lost answers and FAILED tasks are retried, nothing lost 
   REQUIRE(run_gateway(dir) == 0);
   check_druid_equals_files(druid, dir);
   int failed = 0;
-  for (const auto& t : druid.tasks().GetArray()) failed += status_of(t) == "FAILED";
+  const auto tasks = druid.tasks();
+  for (const auto& t : tasks.GetArray()) failed += status_of(t) == "FAILED";
   CHECK(failed == 3);
   CHECK(buffer_stats(dir)["sinks"]["druid"]["unconfirmed_records"].GetInt64() == 0);
   const std::string log = test::slurp(dir / "log");
