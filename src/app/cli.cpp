@@ -48,6 +48,21 @@ std::optional<Options> load(const ConfigArgs& args) {
   return std::move(r.options);
 }
 
+// For a reload: the same file and --set arguments, validated as at start (registry included).
+LoadedConfig load_again(const ConfigArgs& args) {
+  LoadedConfig out;
+  const EnvLookup env = process_environment();
+  const std::string file = args.file.empty() ? default_config_path(env) : args.file;
+  ConfigResult r = load_config_file(file, args.sets, env);
+  for (const auto& d : r.errors) out.errors.push_back(d.format());
+  if (!r.ok()) return out;
+  Diagnostics errors;
+  build_registry(r.options.simulator, errors);
+  for (const auto& d : errors) out.errors.push_back(d.format());
+  if (errors.empty()) out.options = std::move(r.options);
+  return out;
+}
+
 int check_config(const ConfigArgs& args) {
   auto options = load(args);
   if (!options) return kExitConfig;
@@ -61,19 +76,24 @@ int check_config(const ConfigArgs& args) {
   return kExitOk;
 }
 
-// SIGINT/SIGTERM: graceful stop; a second one exits at once.
-void start_signal_thread(StopSignal& stop) {
+// SIGINT/SIGTERM: graceful stop; a second one exits at once. SIGHUP: reload the config.
+void start_signal_thread(StopSignal& stop, ReloadRequest& reload) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread([set, &stop] {
+  std::thread([set, &stop, &reload] {
     SystemClock clock;
     TimeMs first = kTimeMin;
     while (true) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        reload.request();
+        continue;
+      }
       // `timeout` and some supervisors signal the process and its group at once: a repeat
       // within a second is the same request.
       if (first != kTimeMin && clock.now() - first < 1000) continue;
@@ -99,10 +119,12 @@ int run(const ConfigArgs& args, const std::string& log_level) {
     log::set_level(log::Level::warn);
   else if (log_level == "error")
     log::set_level(log::Level::error);
-  static StopSignal stop;  // outlives the detached signal thread
-  start_signal_thread(stop);
+  static StopSignal stop;  // these two outlive the detached signal thread
+  static ReloadRequest reload;
+  start_signal_thread(stop, reload);
+  const ReloadSource source{&reload, [args] { return load_again(args); }};
   try {
-    return run_gateway(*options, stop);
+    return run_gateway(*options, stop, source);
   } catch (const std::exception& e) {
     log::error(std::string("runtime failure: ") + e.what());
     return kExitRuntime;
@@ -121,7 +143,8 @@ int cli_main(int argc, char** argv) {
 
   ConfigArgs run_args, check_args;
   std::string log_level = "info";
-  CLI::App* run_cmd = app.add_subcommand("run", "Run the gateway");
+  CLI::App* run_cmd = app.add_subcommand(
+      "run", "Run the gateway (SIGTERM/SIGINT: drain and stop; SIGHUP: reload the config file)");
   add_config_options(run_cmd, run_args);
   run_cmd->add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));

@@ -5,8 +5,11 @@
 #include <memory>
 #include <vector>
 
+#include "app/config_reload.h"
 #include "app/http_api.h"
-#include "app/run_state.h"
+#include "app/live_options.h"
+#include "app/run_loop.h"
+#include "app/service_notifier.h"
 #include "app/status_board.h"
 #include "buffer/buffer.h"
 #include "core/clock.h"
@@ -22,31 +25,6 @@
 namespace gw {
 namespace {
 
-// Event time covered by one iteration of the virtual-clock loop. Only affects batching.
-constexpr DurationMs kVirtualStep = 1000;
-// Realtime loop period: arrivals are taken in batches of this much wall time.
-constexpr DurationMs kRealtimeTick = 100;
-// A batch is committed once it holds this many records or this much wall time has passed.
-constexpr std::size_t kCommitRecords = 20'000;
-constexpr DurationMs kCommitInterval = 250;
-constexpr DurationMs kExpireInterval = 60'000;
-constexpr DurationMs kProgressInterval = 60'000;
-
-void log_reports(Pipeline& pipeline, bool realtime) {
-  for (const auto& r : pipeline.take_reports()) {
-    const std::string span = format_iso8601(r.start) + " to " + format_iso8601(r.end);
-    const std::string line =
-        (r.kind == WindowReport::Kind::sales ? "sales window " : "ALERT in window ") + span + ": " +
-        r.summary;
-    if (!realtime)
-      log::debug(line);
-    else if (r.kind == WindowReport::Kind::sales)
-      log::info(line);
-    else
-      log::warn(line);
-  }
-}
-
 void log_summary(const Pipeline& p, const std::vector<std::unique_ptr<SinkRunner>>& runners) {
   const auto& c = p.counters();
   std::string s = "processed " + std::to_string(c.sales_in) + " sales and " +
@@ -60,202 +38,69 @@ void log_summary(const Pipeline& p, const std::vector<std::unique_ptr<SinkRunner
   log::info(s);
 }
 
-// The running parts of one gateway process.
-class Gateway {
- public:
-  Gateway(const Options& o, const DeviceRegistry& registry, Buffer& buffer, StatusBoard& board,
-          IngestQueue& ingest, StopSignal& stop)
-      : o_(o),
-        registry_(registry),
-        buffer_(buffer),
-        board_(board),
-        ingest_(ingest),
-        stop_(stop),
-        realtime_(o.simulator.clock == ClockKind::realtime),
-        virtual_clock_(o.simulator.start_time) {
-    state_.fingerprint = config_fingerprint(o);
-    state_.registry_hash = registry_fingerprint(registry);
-    fresh_start();
-  }
+// How often the STATUS= line for systemd is refreshed.
+constexpr DurationMs kServiceStatusInterval = 5000;
 
-  void fresh_start(std::optional<TimeMs> start = std::nullopt) {
-    start_ = start ? *start : realtime_ ? wall_.now() : o_.simulator.start_time;
-    pipeline_ = std::make_unique<Pipeline>(o_.pipeline, registry_, RecordEncoder(o_.gateway.id));
-    simulator_.reset();
-    if (o_.simulator.enabled)
-      simulator_ = std::make_unique<Simulator>(o_.simulator, registry_, start_);
-  }
-
-  // Picks up where the last commit left off, if that commit belongs to this config.
-  void resume() {
-    const auto saved = buffer_.load_state();
-    if (!saved) {
-      pipeline_->emit_registry(pending_);
-      return;
+// STATUS= for systemd: throughput since the last one, and what the sinks still have to send.
+std::string service_status(const PipelineStatus& now, const PipelineStatus& before,
+                           DurationMs elapsed, Buffer& buffer,
+                           const std::vector<std::unique_ptr<SinkRunner>>& runners) {
+  const auto events = [](const PipelineStatus& s) {
+    return s.counters.sales_in + s.counters.access_in;
+  };
+  const double rate = elapsed > 0 ? static_cast<double>(events(now) - events(before)) * 1000.0 /
+                                        static_cast<double>(elapsed)
+                                  : 0.0;
+  std::string s = std::to_string(static_cast<long long>(rate)) + " events/s; backlog";
+  for (std::size_t i = 0; i < runners.size(); ++i) {
+    std::int64_t backlog = -1;
+    try {
+      backlog = buffer.backlog(i);
+    } catch (const std::exception&) {
     }
-    const auto rs = decode_run_state(*saved);
-    std::string error = "unreadable saved state";
-    // A realtime run continues the run it was: same start, the downtime skipped below.
-    if (rs && realtime_ && simulator_) fresh_start(Simulator::snapshot_start(rs->simulator));
-    if (rs && rs->fingerprint == state_.fingerprint && pipeline_->restore(rs->pipeline, error) &&
-        (!simulator_ || simulator_->restore(rs->simulator, error))) {
-      state_.completed = rs->completed;
-      if (realtime_ && simulator_) simulator_->resume_at(wall_.now());
-      if (rs->registry_hash != state_.registry_hash) pipeline_->emit_registry(pending_);
-      log::info(std::string("resumed from the buffer's last commit") +
-                (state_.completed ? " (the bounded run had completed; draining only)" : "") +
-                ", watermark " +
-                (pipeline_->watermark() == kTimeMin ? std::string("none")
-                                                    : format_iso8601(pipeline_->watermark())));
-      return;
-    }
-    if (rs && rs->fingerprint != state_.fingerprint)
-      log::warn(
-          "the buffer's saved state belongs to another configuration: starting afresh "
-          "(records already in the buffer are still delivered)");
-    else
-      log::warn("cannot resume from the saved state (" + error + "): starting afresh");
-    fresh_start();
-    pipeline_->emit_registry(pending_);
+    s += " " + runners[i]->name() + " " + std::to_string(backlog) +
+         (runners[i]->healthy() ? "" : " (retrying)") + ",";
   }
+  if (runners.empty()) s += " none,";
+  return s + " buffer " + std::to_string(buffer.bytes() / 1024) + " KiB";
+}
 
-  // Runs sources -> pipeline -> buffer until completion or a stop. True if a bounded run completed.
-  bool run(const std::function<void()>& every_minute) {
-    log::info("started: gateway " + o_.gateway.id + ", " + std::to_string(registry_.size()) +
-              " devices, " + (realtime_ ? "realtime" : "virtual") + " clock from " +
-              format_iso8601(start_) + ", buffer " + buffer_.path());
-    TimeMs last_arrival = wall_.now(), last_commit = wall_.now(), last_expire = wall_.now();
-    TimeMs last_progress = wall_.now();
-    std::vector<Event> events;
-    while (!stop_.stop_requested() && !state_.completed) {
-      board_.set_running(true, wall_.now());
-      if (!buffer_.has_room()) {  // buffer.when_full: block -- the sources pause
-        commit();
-        buffer_.wait_for_change(500);
-        continue;
-      }
-      if (simulator_ && simulator_->finished()) {
-        pipeline_->finish(pending_);
-        log_reports(*pipeline_, realtime_);
-        state_.completed = true;
-        break;
-      }
-      TimeMs now;
-      if (realtime_) {
-        now = wall_.now();
-      } else {
-        const TimeMs next = simulator_ ? simulator_->next_arrival() : kTimeMax;
-        now = next >= kTimeMax - kVirtualStep ? next : next + kVirtualStep - 1;
-        virtual_clock_.advance_to(now);
-      }
-      events.clear();
-      if (simulator_) simulator_->poll(now, events);
-      for (const Event& e : events) pipeline_->process(e, pending_);
-      // Events pushed over HTTP: committed right away, and only then acknowledged.
-      if (auto batches = ingest_.take(); !batches.empty()) {
-        for (const auto& b : batches)
-          for (const Event& e : b->events) pipeline_->process(e, pending_);
-        last_arrival = wall_.now();
-        log_reports(*pipeline_, realtime_);
-        ingest_.complete(batches, commit());
-        last_commit = wall_.now();
-      }
-      if (realtime_) {
-        if (!events.empty())
-          last_arrival = now;
-        else if (now - last_arrival >= o_.pipeline.idle_timeout)
-          pipeline_->advance_watermark(now - o_.pipeline.watermark_delay, pending_);
-      }
-      log_reports(*pipeline_, realtime_);
-      const TimeMs wall_now = wall_.now();
-      for (; counted_ < pending_.size(); ++counted_)
-        pending_bytes_ += static_cast<std::int64_t>(pending_[counted_].value.size());
-      if (pending_.size() >= kCommitRecords || pending_bytes_ >= commit_bytes_ ||
-          (!pending_.empty() && wall_now - last_commit >= kCommitInterval) || realtime_) {
-        if (!pending_.empty()) commit();
-        last_commit = wall_now;
-      }
-      if (realtime_ && wall_now - last_progress >= kProgressInterval) {
-        every_minute();
-        last_progress = wall_now;
-      }
-      if (wall_now - last_expire >= std::min(kExpireInterval, o_.buffer.max_age / 2)) {
-        buffer_.expire();
-        last_expire = wall_now;
-      }
-      if (realtime_ || !simulator_) wall_.sleep_until(wall_now + kRealtimeTick, stop_);
-    }
-    commit();
-    board_.publish(status(), {});
-    board_.set_running(false, wall_.now());
-    if (state_.completed) log::info("bounded run: every window has fired; draining the sinks");
-    return state_.completed;
+// SIGHUP: reads the config again; a valid one applies (what can apply live), an invalid one is
+// refused with its problems logged and the running configuration kept.
+std::optional<Options> reload_config(const ReloadSource& source, LiveOptions& live,
+                                     StatusBoard& board, ServiceNotifier& notifier) {
+  if (!source.request || !source.request->take()) return std::nullopt;
+  notifier.reloading();
+  log::info("SIGHUP: reloading the configuration");
+  const LoadedConfig loaded = source.load();
+  std::optional<Options> result;
+  if (!loaded.options) {
+    for (const auto& e : loaded.errors) log::error(e);
+    log::error("reload refused: " + std::to_string(loaded.errors.size()) +
+               (loaded.errors.size() == 1 ? " problem" : " problems") +
+               " in the configuration; still running with the previous one");
+    board.count_reload(false);
+  } else {
+    ReloadPlan plan = plan_reload(*live.get(), *loaded.options);
+    std::string applied, restart;
+    for (const auto& k : plan.applied) applied += (applied.empty() ? "" : ", ") + k;
+    for (const auto& k : plan.need_restart) restart += (restart.empty() ? "" : ", ") + k;
+    log::info("reload applied: " + (applied.empty() ? std::string("nothing changed") : applied));
+    if (!restart.empty())
+      log::warn("reload: " + restart +
+                " changed; these take effect only after a restart and keep their running values");
+    live.set(plan.effective);
+    board.count_reload(true);
+    result = std::move(plan.effective);
   }
-
-  const Pipeline& pipeline() const { return *pipeline_; }
-
-  PipelineStatus status() const {
-    PipelineStatus st;
-    st.counters = pipeline_->counters();
-    st.watermark = pipeline_->watermark();
-    st.max_event_time = pipeline_->max_event_time();
-    st.last_progress = wall_.now();
-    st.completed = state_.completed;
-    return st;
-  }
-
- private:
-  // Commits the pending records with the state they leave behind, retrying while the buffer
-  // cannot take them (full with `block`, or a failing disk) unless a stop is requested.
-  bool commit() {
-    state_.pipeline = pipeline_->snapshot();
-    state_.simulator = simulator_ ? simulator_->snapshot() : std::string();
-    const std::string state = encode_run_state(state_);
-    bool ok = true;
-    while (true) {
-      const CommitResult r = buffer_.commit(pending_, &state);
-      if (r == CommitResult::ok) {
-        board_.publish(status(), pending_);
-        break;
-      }
-      if (stop_.stop_requested()) {
-        log::error(
-            "stopping with " + std::to_string(pending_.size()) +
-            " records that the buffer could not take; they are produced again after a restart");
-        ok = false;
-        break;
-      }
-      buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
-    }
-    pending_.clear();
-    counted_ = 0;
-    pending_bytes_ = 0;
-    return ok;
-  }
-
-  const Options& o_;
-  const DeviceRegistry& registry_;
-  Buffer& buffer_;
-  StatusBoard& board_;
-  IngestQueue& ingest_;
-  StopSignal& stop_;
-  bool realtime_;
-  SystemClock wall_;
-  VirtualClock virtual_clock_;
-  TimeMs start_ = 0;
-  std::unique_ptr<Pipeline> pipeline_;
-  std::unique_ptr<Simulator> simulator_;
-  RunState state_;
-  std::vector<Record> pending_;
-  std::size_t counted_ = 0;         // records of pending_ already in pending_bytes_
-  std::int64_t pending_bytes_ = 0;  // uncompressed
-  // Batches stay a small fraction of the buffer's cap, so the cap holds closely.
-  std::int64_t commit_bytes_ = std::max<std::int64_t>(64 * 1024, o_.buffer.max_bytes / 4);
-};
+  notifier.ready();
+  return result;
+}
 
 }  // namespace
 
-int run_gateway(const Options& options, StopSignal& stop) {
+int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& reload) {
+  ServiceNotifier notifier;
   Diagnostics errors;
   const DeviceRegistry registry = build_registry(options.simulator, errors);
   if (!errors.empty()) {
@@ -287,11 +132,12 @@ int run_gateway(const Options& options, StopSignal& stop) {
     runners.back()->start();
   }
 
+  LiveOptions live(options);
   StatusBoard board;
   IngestQueue ingest;
   // The local endpoint. It must not keep the gateway from collecting data: if it cannot
   // listen, that is logged and the run goes on without it.
-  const ApiContext api{options, registry, board, *buffer, runners, wall, wall.now(), &ingest};
+  const ApiContext api{live, registry, board, *buffer, runners, wall, wall.now(), &ingest};
   HttpServerOptions http_options;
   http_options.listen = options.http.listen;
   http_options.max_body = static_cast<std::size_t>(options.http.max_body);
@@ -302,33 +148,49 @@ int run_gateway(const Options& options, StopSignal& stop) {
   else
     log::error("http: " + http_error + "; running without the local endpoint");
 
-  Gateway gateway(options, registry, *buffer, board, ingest, stop);
-  gateway.resume();
-  const bool completed = gateway.run([&] {
+  RunLoop loop(options, registry, *buffer, board, ingest, stop, wall);
+  loop.resume();
+  notifier.ready();
+  PipelineStatus last_status = loop.status();
+  TimeMs last_status_at = wall.monotonic() - kServiceStatusInterval;
+  RunLoopHooks hooks;
+  hooks.every_minute = [&] {
     std::string line = "progress:";
     for (std::size_t i = 0; i < runners.size(); ++i)
       line += " sink " + runners[i]->name() + " " + std::to_string(runners[i]->delivered()) +
               " records delivered, " + std::to_string(buffer->backlog(i)) + " waiting;";
     log::info(line + " buffer " + std::to_string(buffer->bytes() / 1024) + " KiB");
-  });
+  };
+  hooks.each_turn = [&] {
+    const TimeMs mono = wall.monotonic();
+    notifier.watchdog(mono);
+    if (mono - last_status_at < kServiceStatusInterval) return;
+    const PipelineStatus now = loop.status();
+    notifier.status(service_status(now, last_status, mono - last_status_at, *buffer, runners));
+    last_status = now;
+    last_status_at = mono;
+  };
+  hooks.reload = [&] { return reload_config(reload, live, board, notifier); };
+  const bool completed = loop.run(hooks);
 
   ingest.close();  // the run loop takes no more: pushes from now on get 503
-
+  notifier.stopping();
   // Drain: a completed bounded run waits for every sink; a stop gives them shutdown_timeout.
-  TimeMs deadline =
-      stop.stop_requested() ? wall.now() + options.gateway.shutdown_timeout : kTimeMax;
+  const DurationMs shutdown_timeout = live.get()->gateway.shutdown_timeout;
+  TimeMs deadline = stop.stop_requested() ? wall.now() + shutdown_timeout : kTimeMax;
   for (auto& r : runners) r->finish(deadline);
   for (auto& r : runners) {
     while (!r->done()) {
+      notifier.watchdog(wall.monotonic());
       if (deadline == kTimeMax && stop.stop_requested()) {
-        deadline = wall.now() + options.gateway.shutdown_timeout;
+        deadline = wall.now() + shutdown_timeout;
         for (auto& other : runners) other->finish(deadline);
       }
       buffer->wait_for_change(100);
     }
     r->join();
   }
-  log_summary(gateway.pipeline(), runners);
+  log_summary(loop.pipeline(), runners);
   log::info(completed ? "bounded run complete: every window fired and every sink drained"
                       : "stopped");
   return kExitOk;

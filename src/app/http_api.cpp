@@ -88,7 +88,8 @@ HttpReply readyz(const ApiContext& c) {
 
 HttpReply status(const ApiContext& c) {
   const PipelineStatus st = c.board.status();
-  const Options& o = c.options;
+  const auto options = c.options.get();
+  const Options& o = *options;
   const TimeMs now = c.wall.now();
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -209,8 +210,9 @@ HttpReply devices(const ApiContext& c) {
 
 // http.token: required for POST, and for everything when the endpoint is not on loopback.
 std::optional<HttpReply> check_token(const ApiContext& c, const HttpRequest& r) {
-  const auto& token = c.options.http.token;
-  if (!token || (r.method == "GET" && c.options.http.loopback())) return std::nullopt;
+  const auto options = c.options.get();
+  const auto& token = options->http.token;
+  if (!token || (r.method == "GET" && options->http.loopback())) return std::nullopt;
   const auto it = r.headers.find("authorization");
   if (it != r.headers.end() && it->second == "Bearer " + *token) return std::nullopt;
   return reply(401, "application/json",

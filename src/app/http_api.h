@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "app/live_options.h"
 #include "app/status_board.h"
 #include "buffer/buffer.h"
 #include "config/options.h"
@@ -17,7 +18,7 @@
 namespace gw {
 
 struct ApiContext {
-  const Options& options;
+  const LiveOptions& options;  // swapped by reloads
   const DeviceRegistry& registry;
   const StatusBoard& board;
   Buffer& buffer;

@@ -131,7 +131,7 @@ std::string render_metrics(const ApiContext& c) {
   double lag = 0;
   if (st.watermark != kTimeMin && st.watermark != kTimeMax)
     lag = static_cast<double>(
-              (c.options.simulator.clock == ClockKind::realtime ? now : st.max_event_time) -
+              (c.options.get()->simulator.clock == ClockKind::realtime ? now : st.max_event_time) -
               st.watermark) /
           1000.0;
   t.sample("iot_gateway_watermark_lag_seconds", "", lag);
@@ -232,8 +232,15 @@ std::string render_metrics(const ApiContext& c) {
   }
   t.family("iot_gateway_config_reloads_total", "counter",
            "Configuration reloads (SIGHUP), per result.");
-  t.sample("iot_gateway_config_reloads_total", label("result", "applied"), 0);
-  t.sample("iot_gateway_config_reloads_total", label("result", "refused"), 0);
+  t.sample("iot_gateway_config_reloads_total", label("result", "applied"),
+           c.board.reloads_applied());
+  t.sample("iot_gateway_config_reloads_total", label("result", "refused"),
+           c.board.reloads_refused());
+  t.family("iot_gateway_clock_jumps_total", "counter",
+           "Steps of the wall clock the realtime loop noticed (NTP corrections, RTC-less boots).");
+  t.sample("iot_gateway_clock_jumps_total", label("direction", "forward"), st.clock_jumps_forward);
+  t.sample("iot_gateway_clock_jumps_total", label("direction", "backward"),
+           st.clock_jumps_backward);
   process_metrics(t);
   return t.str();
 }

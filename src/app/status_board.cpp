@@ -26,6 +26,21 @@ void StatusBoard::set_running(bool running, TimeMs wall_now) {
   status_.last_progress = wall_now;
 }
 
+void StatusBoard::count_reload(bool applied) {
+  std::lock_guard lock(mutex_);
+  ++(applied ? reloads_applied_ : reloads_refused_);
+}
+
+std::uint64_t StatusBoard::reloads_applied() const {
+  std::lock_guard lock(mutex_);
+  return reloads_applied_;
+}
+
+std::uint64_t StatusBoard::reloads_refused() const {
+  std::lock_guard lock(mutex_);
+  return reloads_refused_;
+}
+
 PipelineStatus StatusBoard::status() const {
   std::lock_guard lock(mutex_);
   return status_;

@@ -25,6 +25,7 @@ struct PipelineStatus {
   bool completed = false;    // a bounded run has fired everything
   bool running = false;      // the run loop is turning (false before start and after stop)
   std::array<std::uint64_t, kStreamCount> produced{};
+  std::uint64_t clock_jumps_forward = 0, clock_jumps_backward = 0;  // realtime wall clock
 };
 
 class StatusBoard {
@@ -37,12 +38,17 @@ class StatusBoard {
   void set_running(bool running, TimeMs wall_now);
 
   PipelineStatus status() const;
+  // Reloads (SIGHUP) by outcome.
+  void count_reload(bool applied);
+  std::uint64_t reloads_applied() const;
+  std::uint64_t reloads_refused() const;
   std::vector<std::string> recent(Stream stream) const;  // JSON values, oldest first
 
  private:
   mutable std::mutex mutex_;
   PipelineStatus status_;
   std::deque<std::string> aggregates_, alerts_;
+  std::uint64_t reloads_applied_ = 0, reloads_refused_ = 0;
 };
 
 }  // namespace gw

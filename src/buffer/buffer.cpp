@@ -143,8 +143,9 @@ void Buffer::create_schema() {
       "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
       "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
       "CREATE TABLE IF NOT EXISTS dead_letters(id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT "
-      "NOT NULL, stream INTEGER NOT NULL, records INTEGER NOT NULL, bytes INTEGER NOT NULL, "
-      "created_ms INTEGER NOT NULL, reason TEXT NOT NULL, data BLOB NOT NULL);"
+      "NOT NULL, batch INTEGER NOT NULL, stream INTEGER NOT NULL, records INTEGER NOT NULL, "
+      "bytes INTEGER NOT NULL, created_ms INTEGER NOT NULL, reason TEXT NOT NULL, data BLOB NOT "
+      "NULL);"
       "CREATE TABLE IF NOT EXISTS held_batches(sink TEXT PRIMARY KEY, stream INTEGER NOT NULL, "
       "first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);");
 }
@@ -328,6 +329,16 @@ bool Buffer::has_room() const {
   return options_.when_full == WhenFull::drop_oldest || bytes_ < options_.max_bytes;
 }
 
+void Buffer::set_limits(const BufferOptions& options) {
+  {
+    std::lock_guard lock(mutex_);
+    options_.max_bytes = options.max_bytes;
+    options_.max_age = options.max_age;
+    options_.when_full = options.when_full;
+  }
+  changed_.notify();
+}
+
 std::int64_t Buffer::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;
@@ -411,8 +422,8 @@ void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks
     db_->exec("BEGIN IMMEDIATE");
     try {
       auto copy = db_->prepare(
-          "INSERT INTO dead_letters(sink, stream, records, bytes, created_ms, reason, data) "
-          "SELECT ?, stream, records, bytes, ?, ?, data FROM chunks WHERE id = ?");
+          "INSERT INTO dead_letters(sink, batch, stream, records, bytes, created_ms, reason, data) "
+          "SELECT ?, ?, stream, records, bytes, ?, ?, data FROM chunks WHERE id = ?");
       auto count = db_->prepare("SELECT records FROM chunks WHERE id = ?");
       auto update = db_->prepare("UPDATE chunks SET pending = pending & ~? WHERE id = ?");
       auto done = db_->prepare("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
@@ -422,7 +433,12 @@ void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks
           count.bind(1, c.id);
           const std::int64_t records = count.step() ? count.int64(0) : 0;
           count.reset();
-          copy.bind(1, sink_names_[sink]).bind(2, now).bind(3, *dead_letter_reason).bind(4, c.id);
+          // A batch is known by its first chunk.
+          copy.bind(1, sink_names_[sink])
+              .bind(2, chunks.front().id)
+              .bind(3, now)
+              .bind(4, *dead_letter_reason)
+              .bind(5, c.id);
           copy.run();
           add_counter(drop_counter(c.stream, DropReason::rejected), records);
         }
@@ -588,7 +604,8 @@ BufferStats Buffer::read_stats(const std::string& db_path) {
   }
   if (has_dead_letters) {
     auto q = db.prepare(
-        "SELECT sink, COUNT(*), SUM(records), MAX(created_ms), (SELECT reason FROM dead_letters "
+        "SELECT sink, COUNT(DISTINCT batch), SUM(records), MAX(created_ms), (SELECT reason FROM "
+        "dead_letters "
         "d2 WHERE d2.sink = d.sink ORDER BY id DESC LIMIT 1) FROM dead_letters d GROUP BY sink");
     while (q.step()) st.dead_letters[q.text(0)] = {q.int64(1), q.int64(2), q.text(4), q.int64(3)};
   }

@@ -99,6 +99,8 @@ class Buffer {
   CommitResult commit(std::span<const Record> records, const std::string* state);
   std::optional<std::string> load_state();
   bool has_room() const;
+  // A reload: max_bytes, max_age and when_full apply from now on (sync needs a restart).
+  void set_limits(const BufferOptions& options);
 
   // The next chunk past `cursor` that `sink` has not confirmed: alerts first, then sales
   // aggregates, devices, sales, events_geo, events; oldest first within a stream (so the order

@@ -18,6 +18,7 @@ struct GatewayOptions {
   std::string id;  // default: host name
   std::string data_dir = "/var/lib/iot-gateway";
   DurationMs shutdown_timeout = 30'000;
+  bool operator==(const GatewayOptions&) const = default;
 };
 
 struct StoreOptions {
@@ -26,6 +27,7 @@ struct StoreOptions {
   std::string timezone = "Europe/Zurich";
   double lat = 0, lon = 0;
   std::int64_t devices = 0;
+  bool operator==(const StoreOptions&) const = default;
 };
 
 // A point in time given either absolutely (RFC 3339) or as an offset from the start.
@@ -33,6 +35,7 @@ struct TimeSpec {
   bool is_offset = true;
   std::int64_t value = 0;  // epoch ms, or ms after start
   TimeMs resolve(TimeMs start) const { return is_offset ? start + value : value; }
+  bool operator==(const TimeSpec&) const = default;
 };
 
 struct DisruptionOptions {
@@ -42,6 +45,7 @@ struct DisruptionOptions {
   double rejected_ratio = 0.99;
   TimeSpec from{true, 0};
   TimeSpec until{true, INT64_MAX / 4};
+  bool operator==(const DisruptionOptions&) const = default;
 };
 
 enum class ClockKind { realtime, virtual_time };
@@ -60,6 +64,7 @@ struct SimulatorOptions {
   double rejected_ratio = 0.01;
   std::vector<DisruptionOptions> disruptions;
   DurationMs max_delay = 0;
+  bool operator==(const SimulatorOptions&) const = default;
 };
 
 struct AlertOptions {
@@ -67,6 +72,7 @@ struct AlertOptions {
   DurationMs slide = 30'000;
   double k_sigma = 3;
   double min_excess = 5;
+  bool operator==(const AlertOptions&) const = default;
 };
 
 struct PipelineOptions {
@@ -74,17 +80,20 @@ struct PipelineOptions {
   DurationMs idle_timeout = 10'000;
   DurationMs sales_window = 60'000;
   AlertOptions alerts;
+  bool operator==(const PipelineOptions&) const = default;
 };
 
 struct FileSinkOptions {
   bool enabled = false;
   std::string path = "/var/lib/iot-gateway/out";
+  bool operator==(const FileSinkOptions&) const = default;
 };
 
 enum class ValueFormat { json, avro };
 
 struct SchemaRegistryOptions {
   std::optional<std::string> url, username, password;
+  bool operator==(const SchemaRegistryOptions&) const = default;
 };
 
 struct KafkaSinkOptions {
@@ -93,6 +102,7 @@ struct KafkaSinkOptions {
   std::map<std::string, std::string> properties;    // librdkafka settings, override the defaults
   std::array<ValueFormat, kStreamCount> formats{};  // json unless set
   SchemaRegistryOptions schema_registry;
+  bool operator==(const KafkaSinkOptions&) const = default;
 };
 
 struct DruidSinkOptions {
@@ -110,6 +120,7 @@ struct DruidSinkOptions {
   DurationMs request_timeout = 30'000;
   const std::string& datasource(Stream s) const { return datasources[stream_index(s)]; }
   bool pushes(Stream s) const { return streams[stream_index(s)]; }
+  bool operator==(const DruidSinkOptions&) const = default;
 };
 
 struct SinkOptions {
@@ -119,6 +130,7 @@ struct SinkOptions {
   // Topic per stream (sinks.kafka.topics); also the file sink's file names.
   std::array<std::string, kStreamCount> topics;
   const std::string& topic(Stream s) const { return topics[stream_index(s)]; }
+  bool operator==(const SinkOptions&) const = default;
 };
 
 enum class WhenFull { drop_oldest, block };
@@ -129,6 +141,7 @@ struct BufferOptions {
   DurationMs max_age = 7 * 86'400'000LL;
   WhenFull when_full = WhenFull::drop_oldest;
   SyncMode sync = SyncMode::normal;
+  bool operator==(const BufferOptions&) const = default;
 };
 
 struct HttpOptions {
@@ -137,6 +150,7 @@ struct HttpOptions {
   std::int64_t max_body = 1 << 20;
   // True if `listen` is a loopback address (127.0.0.0/8, ::1, localhost).
   bool loopback() const;
+  bool operator==(const HttpOptions&) const = default;
 };
 
 struct Options {
@@ -147,6 +161,7 @@ struct Options {
   BufferOptions buffer;
   SinkOptions sinks;
   HttpOptions http;
+  bool operator==(const Options&) const = default;
 };
 
 // The seed's three stores, used when simulator.stores is absent.

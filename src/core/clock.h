@@ -12,15 +12,24 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual TimeMs now() const = 0;
+  // A clock that never jumps (ms from an arbitrary origin): how much time really passed,
+  // whatever happens to now() (NTP corrections, an RTC-less boot setting the date).
+  virtual TimeMs monotonic() const { return now(); }
   // Blocks until now() >= deadline or stop is requested. Returns false if stopped.
   virtual bool sleep_until(TimeMs deadline, StopSignal& stop) = 0;
+  // Blocks for `duration` of monotonic time or until stop is requested (false then).
+  virtual bool sleep_for(DurationMs duration, StopSignal& stop) {
+    return sleep_until(now() + duration, stop);
+  }
 };
 
 // Wall clock (system_clock.cpp).
 class SystemClock final : public Clock {
  public:
   TimeMs now() const override;
+  TimeMs monotonic() const override;
   bool sleep_until(TimeMs deadline, StopSignal& stop) override;
+  bool sleep_for(DurationMs duration, StopSignal& stop) override;
 };
 
 // Time that moves only when told to; sleep_until jumps forward instantly.

@@ -12,6 +12,22 @@ TimeMs SystemClock::now() const {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+TimeMs SystemClock::monotonic() const {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool SystemClock::sleep_for(DurationMs duration, StopSignal& stop) {
+  const TimeMs deadline = monotonic() + duration;
+  std::unique_lock lock(stop.mutex_);
+  while (!stop.stopped_.load()) {
+    const TimeMs left = deadline - monotonic();
+    if (left <= 0) return true;
+    stop.cv_.wait_for(lock, std::chrono::milliseconds(left));
+  }
+  return false;
+}
+
 bool SystemClock::sleep_until(TimeMs deadline, StopSignal& stop) {
   std::unique_lock lock(stop.mutex_);
   while (!stop.stopped_.load()) {

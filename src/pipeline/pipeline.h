@@ -41,6 +41,11 @@ struct WindowReport {
 
 class Pipeline {
  public:
+  // A reload: the alert rule's thresholds for the windows that fire from now on.
+  void set_alert_thresholds(double k_sigma, double min_excess) {
+    options_.alerts.k_sigma = k_sigma;
+    options_.alerts.min_excess = min_excess;
+  }
   Pipeline(const PipelineOptions& options, const DeviceRegistry& registry, RecordEncoder encoder);
 
   // The devices stream: one record per registered device.

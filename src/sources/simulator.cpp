@@ -54,9 +54,6 @@ Simulator::Simulator(const SimulatorOptions& options, const DeviceRegistry& regi
       start_(start),
       end_(options.duration ? start + *options.duration : kTimeMax),
       to_generate_(GenLater{&entities_}) {
-  for (const auto& d : options.disruptions) {
-    disruptions_.push_back({d.from.resolve(start), d.until.resolve(start), d.rejected_ratio});
-  }
   const DrawKey seed(options.seed);
   // Sales entities first (one per store), then access entities (one per device). The entity
   // index is part of the arrival order's tie-break, so this order is part of the contract.
@@ -77,19 +74,40 @@ Simulator::Simulator(const SimulatorOptions& options, const DeviceRegistry& regi
              0,
              0,
              {}};
-    for (std::size_t i = 0; i < options.disruptions.size(); ++i) {
-      const auto& dis = options.disruptions[i];
+    entities_.push_back(std::move(e));
+  }
+  assign_disruptions(registry);
+  for (auto& e : entities_) schedule_next(e, start_);
+  rebuild_to_generate();
+}
+
+void Simulator::assign_disruptions(const DeviceRegistry& registry) {
+  disruptions_.clear();
+  for (const auto& d : options_.disruptions)
+    disruptions_.push_back({d.from.resolve(start_), d.until.resolve(start_), d.rejected_ratio});
+  // Device entities follow the sales entities, in the registry's order.
+  std::size_t index = options_.stores.size();
+  for (const auto& d : registry.all()) {
+    Entity& e = entities_[index++];
+    e.disruptions.clear();
+    for (std::size_t i = 0; i < options_.disruptions.size(); ++i) {
+      const auto& dis = options_.disruptions[i];
       double lat = dis.lat, lon = dis.lon;
       if (dis.store) {
-        for (const auto& s : options.stores)
+        for (const auto& s : options_.stores)
           if (s.id == *dis.store) lat = s.lat, lon = s.lon;
       }
       if (haversine_m(lat, lon, d.lat, d.lon) <= dis.radius_m) e.disruptions.push_back(i);
     }
-    entities_.push_back(std::move(e));
   }
-  for (auto& e : entities_) schedule_next(e, start_);
-  rebuild_to_generate();
+}
+
+void Simulator::update_behaviour(const SimulatorOptions& options, const DeviceRegistry& registry) {
+  options_.amount_min = options.amount_min;
+  options_.amount_max = options.amount_max;
+  options_.rejected_ratio = options.rejected_ratio;
+  options_.disruptions = options.disruptions;
+  assign_disruptions(registry);
 }
 
 void Simulator::rebuild_to_generate() {

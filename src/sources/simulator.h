@@ -49,6 +49,10 @@ class Simulator final : public Source {
   void resume_at(TimeMs now);
   // The start a snapshot was taken with (realtime restarts construct the Simulator with it).
   static std::optional<TimeMs> snapshot_start(std::string_view data);
+  // A reload: takes the sale amounts, the rejected ratio and the disruptions of `options` for
+  // the events generated from now on (those already generated keep theirs). `registry` is the
+  // one the Simulator was built with.
+  void update_behaviour(const SimulatorOptions& options, const DeviceRegistry& registry);
 
  private:
   enum class Kind : std::uint8_t { sale = 0, access = 1 };
@@ -88,6 +92,8 @@ class Simulator final : public Source {
   Pending make_pending(std::uint32_t index, std::uint64_t seq, TimeMs t) const;
   Pending generate(std::uint32_t index);  // the entity's next event; advances the entity
   void rebuild_to_generate();
+  // disruptions_ and each device entity's list of the disruptions that cover it.
+  void assign_disruptions(const DeviceRegistry& registry);
 
   SimulatorOptions options_;
   TimeMs start_, end_;

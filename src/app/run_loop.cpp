@@ -1,0 +1,239 @@
+#include "app/run_loop.h"
+
+#include "core/log.h"
+
+namespace gw {
+namespace {
+
+// Event time covered by one iteration of the virtual-clock loop. Only affects batching.
+constexpr DurationMs kVirtualStep = 1000;
+// Realtime loop period: arrivals are taken in batches of this much wall time.
+constexpr DurationMs kRealtimeTick = 100;
+// A batch is committed once it holds this many records or this much wall time has passed.
+constexpr std::size_t kCommitRecords = 20'000;
+constexpr DurationMs kCommitInterval = 250;
+constexpr DurationMs kExpireInterval = 60'000;
+constexpr DurationMs kProgressInterval = 60'000;
+
+void log_reports(Pipeline& pipeline, bool realtime) {
+  for (const auto& r : pipeline.take_reports()) {
+    const std::string span = format_iso8601(r.start) + " to " + format_iso8601(r.end);
+    const std::string line =
+        (r.kind == WindowReport::Kind::sales ? "sales window " : "ALERT in window ") + span + ": " +
+        r.summary;
+    if (!realtime)
+      log::debug(line);
+    else if (r.kind == WindowReport::Kind::sales)
+      log::info(line);
+    else
+      log::warn(line);
+  }
+}
+
+// Batches stay a small fraction of the buffer's cap, so the cap holds closely.
+std::int64_t commit_bytes_for(const BufferOptions& o) {
+  return std::max<std::int64_t>(64 * 1024, o.max_bytes / 4);
+}
+
+}  // namespace
+
+RunLoop::RunLoop(const Options& o, const DeviceRegistry& registry, Buffer& buffer,
+                 StatusBoard& board, IngestQueue& ingest, StopSignal& stop, Clock& wall)
+    : o_(o),
+      registry_(registry),
+      buffer_(buffer),
+      board_(board),
+      ingest_(ingest),
+      stop_(stop),
+      wall_(wall),
+      realtime_(o.simulator.clock == ClockKind::realtime),
+      virtual_clock_(o.simulator.start_time),
+      commit_bytes_(commit_bytes_for(o.buffer)) {
+  state_.fingerprint = config_fingerprint(o);
+  state_.registry_hash = registry_fingerprint(registry);
+  fresh_start();
+}
+
+void RunLoop::fresh_start(std::optional<TimeMs> start) {
+  start_ = start ? *start : realtime_ ? wall_.now() : o_.simulator.start_time;
+  pipeline_ = std::make_unique<Pipeline>(o_.pipeline, registry_, RecordEncoder(o_.gateway.id));
+  simulator_.reset();
+  if (o_.simulator.enabled)
+    simulator_ = std::make_unique<Simulator>(o_.simulator, registry_, start_);
+}
+
+void RunLoop::resume() {
+  const auto saved = buffer_.load_state();
+  if (!saved) {
+    pipeline_->emit_registry(pending_);
+    return;
+  }
+  const auto rs = decode_run_state(*saved);
+  std::string error = "unreadable saved state";
+  // A realtime run continues the run it was: same start, the downtime skipped below.
+  if (rs && realtime_ && simulator_) fresh_start(Simulator::snapshot_start(rs->simulator));
+  if (rs && rs->fingerprint == state_.fingerprint && pipeline_->restore(rs->pipeline, error) &&
+      (!simulator_ || simulator_->restore(rs->simulator, error))) {
+    state_.completed = rs->completed;
+    if (realtime_ && simulator_) simulator_->resume_at(wall_.now());
+    if (rs->registry_hash != state_.registry_hash) pipeline_->emit_registry(pending_);
+    log::info(std::string("resumed from the buffer's last commit") +
+              (state_.completed ? " (the bounded run had completed; draining only)" : "") +
+              ", watermark " +
+              (pipeline_->watermark() == kTimeMin ? std::string("none")
+                                                  : format_iso8601(pipeline_->watermark())));
+    return;
+  }
+  if (rs && rs->fingerprint != state_.fingerprint)
+    log::warn(
+        "the buffer's saved state belongs to another configuration: starting afresh "
+        "(records already in the buffer are still delivered)");
+  else
+    log::warn("cannot resume from the saved state (" + error + "): starting afresh");
+  fresh_start();
+  pipeline_->emit_registry(pending_);
+}
+
+void RunLoop::apply(const Options& effective) {
+  o_ = effective;
+  if (simulator_) simulator_->update_behaviour(o_.simulator, registry_);
+  pipeline_->set_alert_thresholds(o_.pipeline.alerts.k_sigma, o_.pipeline.alerts.min_excess);
+  buffer_.set_limits(o_.buffer);
+  commit_bytes_ = commit_bytes_for(o_.buffer);
+  // A restart with the reloaded file resumes this run.
+  state_.fingerprint = config_fingerprint(o_);
+}
+
+void RunLoop::check_clock(TimeMs now) {
+  const auto jump = jumps_.check(now, wall_.monotonic());
+  if (!jump) return;
+  if (*jump > 0) {
+    ++jumps_forward_;
+    log::warn("the wall clock jumped forward by " + format_duration(*jump) +
+              "; the simulated sensors skip the gap");
+    if (simulator_) simulator_->resume_at(now);
+  } else {
+    ++jumps_backward_;
+    log::warn("the wall clock jumped back by " + format_duration(-*jump) +
+              "; the simulated sensors wait until it is back where it was, and windows that "
+              "fired stay fired");
+  }
+}
+
+bool RunLoop::run(const RunLoopHooks& hooks) {
+  log::info("started: gateway " + o_.gateway.id + ", " + std::to_string(registry_.size()) +
+            " devices, " + (realtime_ ? "realtime" : "virtual") + " clock from " +
+            format_iso8601(start_) + ", buffer " + buffer_.path());
+  TimeMs last_arrival = wall_.now(), last_commit = wall_.monotonic(),
+         last_expire = wall_.monotonic(), last_progress = wall_.monotonic();
+  std::vector<Event> events;
+  while (!stop_.stop_requested() && !state_.completed) {
+    board_.set_running(true, wall_.now());
+    if (hooks.each_turn) hooks.each_turn();
+    if (hooks.reload)
+      if (auto effective = hooks.reload()) apply(*effective);
+    if (!buffer_.has_room()) {  // buffer.when_full: block -- the sources pause
+      commit();
+      buffer_.wait_for_change(500);
+      continue;
+    }
+    if (simulator_ && simulator_->finished()) {
+      pipeline_->finish(pending_);
+      log_reports(*pipeline_, realtime_);
+      state_.completed = true;
+      break;
+    }
+    TimeMs now;
+    if (realtime_) {
+      now = wall_.now();
+      check_clock(now);
+    } else {
+      const TimeMs next = simulator_ ? simulator_->next_arrival() : kTimeMax;
+      now = next >= kTimeMax - kVirtualStep ? next : next + kVirtualStep - 1;
+      virtual_clock_.advance_to(now);
+    }
+    events.clear();
+    if (simulator_) simulator_->poll(now, events);
+    for (const Event& e : events) pipeline_->process(e, pending_);
+    // Events pushed over HTTP: committed right away, and only then acknowledged.
+    if (auto batches = ingest_.take(); !batches.empty()) {
+      for (const auto& b : batches)
+        for (const Event& e : b->events) pipeline_->process(e, pending_);
+      last_arrival = wall_.now();
+      log_reports(*pipeline_, realtime_);
+      ingest_.complete(batches, commit());
+      last_commit = wall_.monotonic();
+    }
+    if (realtime_) {
+      if (!events.empty() || last_arrival > now)
+        last_arrival = now;
+      else if (now - last_arrival >= o_.pipeline.idle_timeout)
+        pipeline_->advance_watermark(now - o_.pipeline.watermark_delay, pending_);
+    }
+    log_reports(*pipeline_, realtime_);
+    const TimeMs mono = wall_.monotonic();
+    for (; counted_ < pending_.size(); ++counted_)
+      pending_bytes_ += static_cast<std::int64_t>(pending_[counted_].value.size());
+    if (pending_.size() >= kCommitRecords || pending_bytes_ >= commit_bytes_ ||
+        (!pending_.empty() && mono - last_commit >= kCommitInterval) || realtime_) {
+      if (!pending_.empty()) commit();
+      last_commit = mono;
+    }
+    if (realtime_ && mono - last_progress >= kProgressInterval) {
+      if (hooks.every_minute) hooks.every_minute();
+      last_progress = mono;
+    }
+    if (mono - last_expire >= std::min(kExpireInterval, o_.buffer.max_age / 2)) {
+      buffer_.expire();
+      last_expire = mono;
+    }
+    if (realtime_ || !simulator_) wall_.sleep_for(kRealtimeTick, stop_);
+  }
+  commit();
+  board_.publish(status(), {});
+  board_.set_running(false, wall_.now());
+  if (state_.completed) log::info("bounded run: every window has fired; draining the sinks");
+  return state_.completed;
+}
+
+PipelineStatus RunLoop::status() const {
+  PipelineStatus st;
+  st.counters = pipeline_->counters();
+  st.watermark = pipeline_->watermark();
+  st.max_event_time = pipeline_->max_event_time();
+  st.last_progress = wall_.now();
+  st.completed = state_.completed;
+  st.clock_jumps_forward = jumps_forward_;
+  st.clock_jumps_backward = jumps_backward_;
+  return st;
+}
+
+// Commits the pending records with the state they leave behind, retrying while the buffer
+// cannot take them (full with `block`, or a failing disk) unless a stop is requested.
+bool RunLoop::commit() {
+  state_.pipeline = pipeline_->snapshot();
+  state_.simulator = simulator_ ? simulator_->snapshot() : std::string();
+  const std::string state = encode_run_state(state_);
+  bool ok = true;
+  while (true) {
+    const CommitResult r = buffer_.commit(pending_, &state);
+    if (r == CommitResult::ok) {
+      board_.publish(status(), pending_);
+      break;
+    }
+    if (stop_.stop_requested()) {
+      log::error(
+          "stopping with " + std::to_string(pending_.size()) +
+          " records that the buffer could not take; they are produced again after a restart");
+      ok = false;
+      break;
+    }
+    buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
+  }
+  pending_.clear();
+  counted_ = 0;
+  pending_bytes_ = 0;
+  return ok;
+}
+
+}  // namespace gw
