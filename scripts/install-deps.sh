@@ -8,6 +8,8 @@ packages=(
   kcat sqlite3 clang-format prometheus bc
   libavro-dev python3-avro python3-yaml
   libjs-chart.js chromium nodejs
+  clang libclang-rt-14-dev
+  dpkg-dev lintian systemd
 )
 missing=()
 for p in "${packages[@]}"; do

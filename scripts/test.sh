@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian 12 machine (as root), builds with warnings as errors,
-# checks the formatting and runs every test.
+# checks the formatting, runs every test and builds and checks the Debian package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -9,3 +9,13 @@ cmake --build build -j"$(nproc)"
 bash scripts/check-format.sh
 npm ci --prefix tests/browser --no-audit --no-fund
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+# The Debian package: build, lintian; in CI (as root) also install it, check it and purge it.
+if [ -n "${CI:-}" ] && [ "$(id -u)" = 0 ]; then
+  IOT_GATEWAY_PACKAGE_INSTALL=1 bash scripts/package.sh
+else
+  bash scripts/package.sh
+fi
+# Fuzzing (fuzz/README.md), in CI only: each libFuzzer target for 45 s; any finding fails.
+if [ -n "${CI:-}" ]; then
+  bash scripts/fuzz.sh 45
+fi

@@ -1,6 +1,16 @@
 // The only code the tests do not link: everything else is in the gateway library.
+#include <malloc.h>
+
 #include "app/cli.h"
 
 int main(int argc, char** argv) {
+  // Buffers of 4 MiB and more (run-state snapshots of large registries, the registry's records
+  // at the start) come from mmap and go back to the system when freed: glibc's default, an
+  // mmap threshold that rises with the largest buffer freed, kept ~90 MiB of freed heap at
+  // 100,000 devices (bench/README.md, S5).
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  // No fastbins: with millions of small records and librdkafka messages freed per minute, their
+  // consolidation on every larger request cost ~5 % of a virtual run (bench/README.md, S3).
+  mallopt(M_MXFAST, 0);
   return gw::cli_main(argc, argv);
 }

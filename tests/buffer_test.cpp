@@ -39,7 +39,8 @@ std::vector<Record> drain(Buffer& b, std::size_t sink) {
   std::vector<Record> out;
   SinkCursor cursor;
   while (auto c = b.next_for(sink, cursor)) {
-    for (auto& r : c->records) out.push_back(std::move(r));
+    for (const auto& r : c->records)
+      out.push_back({r.stream, std::string(r.key), std::string(r.value)});
     b.confirm(sink, c->id);
     cursor.advance(*c);
   }
@@ -53,7 +54,8 @@ TEST_CASE("chunks round-trip and corrupt blobs are refused") {
   std::vector<const Record*> ptrs;
   for (const auto& r : in) ptrs.push_back(&r);
   const std::string blob = encode_chunk(ptrs);
-  const auto out = decode_chunk(Stream::events_geo, blob, 1 << 20);
+  std::vector<char> storage;
+  const auto out = decode_chunk(Stream::events_geo, blob, 1 << 20, storage);
   REQUIRE(out);
   REQUIRE(out->size() == in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -63,8 +65,8 @@ TEST_CASE("chunks round-trip and corrupt blobs are refused") {
   std::string bad = blob;
   bad[bad.size() / 2] ^= 0x5a;
   bad[bad.size() / 3] ^= 0x33;
-  CHECK_FALSE(decode_chunk(Stream::events_geo, bad, 1 << 20));
-  CHECK_FALSE(decode_chunk(Stream::events_geo, "xx", 1 << 20));
+  CHECK_FALSE(decode_chunk(Stream::events_geo, bad, 1 << 20, storage));
+  CHECK_FALSE(decode_chunk(Stream::events_geo, "xx", 1 << 20, storage));
 }
 
 TEST_CASE("records and state survive reopening; each sink confirms on its own; file is 0600") {

@@ -94,7 +94,7 @@ RunResult run_with_jump(const std::string& name, gw::DurationMs jump, int jump_a
     cursor.advance(*chunk);
     for (const auto& r : chunk->records) {
       rapidjson::Document d;
-      d.Parse(r.value.c_str());
+      d.Parse(r.value.data(), r.value.size());
       if (r.stream == gw::Stream::sales)
         out.sales.push_back({d["store_id"].GetString(), d["sale_ts"].GetInt64()});
       else if (r.stream == gw::Stream::sales_aggregate)

@@ -25,19 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A port nothing listens on right now (bound, then released).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -61,7 +48,7 @@ std::vector<std::string> split_sized(const std::string& raw) {
 
 TEST_CASE("avro sales: Confluent wire format, decodable with the seed's schema, registry late") {
   test::KafkaMock kafka;
-  const int port = free_port();
+  const int port = test::free_port();
   const std::string registry_url = "http://127.0.0.1:" + std::to_string(port);
   const fs::path dir = fs::temp_directory_path() / "iot-gateway-kafka-avro";
   fs::remove_all(dir);

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cmath>
 
@@ -126,4 +128,74 @@ TEST_CASE("windows close on the watermark only, and the end of a bounded run fir
   p.finish(out);
   CHECK(of(out, Stream::sales_aggregate).size() == 2);
   CHECK(p.watermark() == kTimeMax);
+}
+
+namespace {
+
+// RapidJSON's Writer: the reference for the encoder's own JSON writer.
+struct Reference {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
+  void field(const char* k, std::string_view v) {
+    w.Key(k);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  std::string text() const { return {buf.GetString(), buf.GetSize()}; }
+};
+
+}  // namespace
+
+TEST_CASE("records: escapes and numbers are byte for byte what RapidJSON's Writer writes") {
+  // The encoder writes JSON itself for speed; RapidJSON's Writer is the reference it matches.
+  const std::string tricky = std::string("a\"b\\c/d\x01\x1f\b\f\n\r\tZ\xc3\xbcrich ") + '\0' + "e";
+  Device d;
+  d.id = "dev-\"1\"";
+  d.store_id = tricky;
+  d.loc = "47.1,8.5";
+  d.city = "Z\xc3\xbcrich";
+  d.region = "R\n";
+  d.country_code = "CH";
+  d.timezone = "Europe/Zurich";
+  const RecordEncoder enc("gw-\\1");
+  for (const double avg : {0.0, 1.0, 0.1, 1.0 / 3.0, 2.5e-7, 123456789.125, 1e300, -4.75}) {
+    const Alert a{kT0, kT0 + 60'000, 17, &d, avg, avg * 2};
+    Reference ref;
+    auto& w = ref.w;
+    auto field = [&](const char* k, std::string_view v) { ref.field(k, v); };
+    w.StartObject();
+    field("window_start", format_iso8601(a.window_start));
+    field("window_end", format_iso8601(a.window_end));
+    w.Key("total_count_per_deviceid");
+    w.Int64(a.total_count_per_deviceid);
+    field("deviceId", d.id);
+    field("store_id", d.store_id);
+    field("deviceLocation", d.loc);
+    w.Key("avg_error_count");
+    w.Double(a.avg_error_count);
+    w.Key("std_error_count");
+    w.Double(a.std_error_count);
+    field("gateway_id", enc.gateway_id());
+    w.EndObject();
+    CHECK(enc.alert(a).value == ref.text());
+  }
+  Reference ref;
+  auto& w = ref.w;
+  auto field = [&](const char* k, std::string_view v) { ref.field(k, v); };
+  w.StartObject();
+  field("deviceId", d.id);
+  field("store_id", d.store_id);
+  w.Key("payload");
+  w.StartObject();
+  w.Key("location");
+  w.StartObject();
+  field("countryCode", d.country_code);
+  field("region", d.region);
+  field("city", d.city);
+  field("loc", d.loc);
+  field("timezone", d.timezone);
+  w.EndObject();
+  w.EndObject();
+  field("gateway_id", enc.gateway_id());
+  w.EndObject();
+  CHECK(enc.device(d).value == ref.text());
 }

@@ -1,8 +1,11 @@
 // Starting the real binary from tests: spawn, wait, kill.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +76,19 @@ inline std::string shell(const std::string& cmd, int* status = nullptr) {
   const int st = pclose(p);
   if (status) *status = st;
   return out;
+}
+
+// A TCP port on 127.0.0.1 nothing listens on right now (bound, then released).
+inline int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
 }
 
 inline std::string slurp(const std::filesystem::path& p) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/http_api.h"
+#include "core/clock.h"
 
 namespace gw {
 namespace {
@@ -59,15 +60,9 @@ void process_metrics(Text& t) {
     cpu = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(ticks);
     vsize = std::stod(f[20]);
     rss = std::stod(f[21]) * static_cast<double>(page);
-    std::ifstream up("/proc/stat");
-    std::string key;
-    double btime = 0;
-    while (up >> key)
-      if (key == "btime") {
-        up >> btime;
-        break;
-      }
-    start = btime + std::stod(f[19]) / static_cast<double>(ticks);
+    // Boot time from the clocks, not /proc/stat (hidden by systemd's ProcSubset=pid).
+    start = static_cast<double>(boot_time_ms()) / 1000.0 +
+            std::stod(f[19]) / static_cast<double>(ticks);
   }
   int fds = 0;
   if (DIR* d = opendir("/proc/self/fd")) {
@@ -227,7 +222,7 @@ std::string render_metrics(const ApiContext& c) {
     for (const auto& [sink, m] : samples) {
       std::string labels = label("sink", sink);
       for (const auto& [k, v] : m.labels) labels += "," + label(k.c_str(), v);
-      t.sample(family, labels, m.value);
+      t.sample(family + m.suffix, labels, m.value);
     }
   }
   t.family("iot_gateway_config_reloads_total", "counter",

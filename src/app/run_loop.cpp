@@ -214,6 +214,9 @@ bool RunLoop::commit() {
   state_.pipeline = pipeline_->snapshot();
   state_.simulator = simulator_ ? simulator_->snapshot() : std::string();
   const std::string state = encode_run_state(state_);
+  // Only `state` is needed from here on: no second copy of large snapshots between commits.
+  state_.pipeline = std::string();
+  state_.simulator = std::string();
   bool ok = true;
   while (true) {
     const CommitResult r = buffer_.commit(pending_, &state);
@@ -231,6 +234,8 @@ bool RunLoop::commit() {
     buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
   }
   pending_.clear();
+  // A huge batch (the registry's devices at the start) must not pin its size for good.
+  if (pending_.capacity() > 4 * kCommitRecords) std::vector<Record>().swap(pending_);
   counted_ = 0;
   pending_bytes_ = 0;
   return ok;

@@ -270,12 +270,12 @@ CommitResult Buffer::commit(std::span<const Record> records, const std::string* 
     return CommitResult::no_room;
   const std::int64_t bytes_before = bytes_;
   try {
-    db_->exec("BEGIN IMMEDIATE");
+    db_->reuse("BEGIN IMMEDIATE").run();
     try {
       if (options_.when_full == WhenFull::drop_oldest && bytes_ + incoming > options_.max_bytes)
         make_room(blobs, counts);
       const TimeMs now = clock_.now();
-      auto insert = db_->prepare(
+      auto insert = db_->reuse(
           "INSERT INTO chunks(stream, records, bytes, raw_bytes, created_ms, pending, data) "
           "VALUES(?, ?, ?, ?, ?, ?, ?)");
       for (std::size_t i = 0; i < kStreamCount; ++i) {
@@ -292,11 +292,11 @@ CommitResult Buffer::commit(std::span<const Record> records, const std::string* 
         bytes_ += static_cast<std::int64_t>(blobs[i].size());
       }
       if (state) {
-        db_->prepare("INSERT OR REPLACE INTO state(key, value) VALUES('pipeline', ?)")
+        db_->reuse("INSERT OR REPLACE INTO state(key, value) VALUES('pipeline', ?)")
             .bind_blob(1, *state)
             .run();
       }
-      db_->exec("COMMIT");
+      db_->reuse("COMMIT").run();
     } catch (...) {
       db_->exec("ROLLBACK");
       throw;
@@ -352,7 +352,7 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
     std::size_t max_raw = 0;
     {
       std::lock_guard lock(mutex_);
-      auto q = db_->prepare(
+      auto q = db_->reuse(
           "SELECT id, raw_bytes, data FROM chunks WHERE stream = ? AND id > ? AND pending & ? "
           "ORDER BY id LIMIT 1");
       bool found = false;
@@ -373,7 +373,7 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
       if (!found) return std::nullopt;
     }
     // Decoded outside the lock, so the run loop's commits do not wait for it.
-    auto records = decode_chunk(c.stream, blob, max_raw);
+    auto records = decode_chunk(c.stream, blob, max_raw, c.data);
     if (records) {
       c.records = std::move(*records);
       return c;
@@ -393,7 +393,8 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
 }
 
 void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {
-  const BufferChunk c{chunk_id, Stream::sales, 0, {}};
+  BufferChunk c;
+  c.id = chunk_id;
   confirm(sink, std::span<const BufferChunk>(&c, 1));
 }
 
@@ -407,7 +408,7 @@ void Buffer::dead_letter(std::size_t sink, std::span<const BufferChunk> chunks,
 }
 
 void Buffer::release_batch(std::size_t sink) {
-  db_->prepare("DELETE FROM held_batches WHERE sink = ?").bind(1, sink_names_[sink]).run();
+  db_->reuse("DELETE FROM held_batches WHERE sink = ?").bind(1, sink_names_[sink]).run();
 }
 
 // Clears the sink's pending bit of each chunk (deleting those no sink needs any more) and its
@@ -419,15 +420,15 @@ void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks
     std::lock_guard lock(mutex_);
     const std::int64_t bit = sink_bits_[sink];
     const TimeMs now = clock_.now();
-    db_->exec("BEGIN IMMEDIATE");
+    db_->reuse("BEGIN IMMEDIATE").run();
     try {
-      auto copy = db_->prepare(
+      auto copy = db_->reuse(
           "INSERT INTO dead_letters(sink, batch, stream, records, bytes, created_ms, reason, data) "
           "SELECT ?, ?, stream, records, bytes, ?, ?, data FROM chunks WHERE id = ?");
-      auto count = db_->prepare("SELECT records FROM chunks WHERE id = ?");
-      auto update = db_->prepare("UPDATE chunks SET pending = pending & ~? WHERE id = ?");
-      auto done = db_->prepare("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
-      auto remove = db_->prepare("DELETE FROM chunks WHERE id = ?");
+      auto count = db_->reuse("SELECT records FROM chunks WHERE id = ?");
+      auto update = db_->reuse("UPDATE chunks SET pending = pending & ~? WHERE id = ?");
+      auto done = db_->reuse("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
+      auto remove = db_->reuse("DELETE FROM chunks WHERE id = ?");
       for (const auto& c : chunks) {
         if (dead_letter_reason) {
           count.bind(1, c.id);
@@ -455,7 +456,7 @@ void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks
         }
       }
       release_batch(sink);
-      db_->exec("COMMIT");
+      db_->reuse("COMMIT").run();
     } catch (...) {
       db_->exec("ROLLBACK");
       throw;
@@ -508,7 +509,7 @@ std::vector<BufferChunk> Buffer::chunks_of(std::size_t sink, const HeldBatch& ba
   for (auto& [c, blob] : raw) {
     const auto max_raw =
         std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(c.raw_bytes) + 64);
-    auto records = decode_chunk(c.stream, blob, max_raw);
+    auto records = decode_chunk(c.stream, blob, max_raw, c.data);
     if (!records) {
       log::error("buffer chunk " + std::to_string(c.id) + " is corrupt; skipped");
       continue;

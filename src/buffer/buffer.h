@@ -35,8 +35,9 @@ std::string_view drop_reason_name(DropReason r);
 struct BufferChunk {
   std::int64_t id = 0;
   Stream stream = Stream::sales;
-  std::int64_t raw_bytes = 0;  // the records' keys and values, uncompressed
-  std::vector<Record> records;
+  std::int64_t raw_bytes = 0;       // the records' keys and values, uncompressed
+  std::vector<RecordView> records;  // views into `data`: valid while the chunk lives
+  std::vector<char> data;           // the decoded frames
 };
 
 // A sink as the buffer knows it: its name (stable across restarts) and the streams it takes.

@@ -17,7 +17,7 @@ void put_varint(std::string& out, std::uint64_t v) {
   out.push_back(static_cast<char>(v));
 }
 
-bool get_varint(const std::string& in, std::size_t& pos, std::uint64_t& v) {
+bool get_varint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
   v = 0;
   for (int shift = 0; shift < 64 && pos < in.size(); shift += 7) {
     const auto byte = static_cast<unsigned char>(in[pos++]);
@@ -28,7 +28,7 @@ bool get_varint(const std::string& in, std::size_t& pos, std::uint64_t& v) {
 }
 
 // Word-at-a-time checksum of the uncompressed frames: LZ4 itself has none.
-std::uint64_t checksum(const std::string& data) {
+std::uint64_t checksum(std::string_view data) {
   std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ data.size();
   std::size_t i = 0;
   for (; i + 8 <= data.size(); i += 8) {
@@ -55,7 +55,8 @@ std::uint64_t get_u64(const std::string& in, std::size_t at) {
   return v;
 }
 
-constexpr std::size_t kHeader = 16;  // uncompressed size, checksum
+constexpr std::size_t kHeader = 16;         // uncompressed size, checksum
+constexpr std::size_t kKeptRaw = 8u << 20;  // the reused frame buffer stays at most this big
 
 }  // namespace
 
@@ -84,33 +85,35 @@ std::string encode_chunk(std::span<const Record* const> records) {
       LZ4_compress_default(raw.data(), blob.data() + kHeader, static_cast<int>(raw.size()),
                            static_cast<int>(blob.size() - kHeader));
   blob.resize(kHeader + static_cast<std::size_t>(n));
+  // One huge chunk (the registry's devices at the start) must not pin its size for good.
+  if (raw.capacity() > kKeptRaw) std::string().swap(raw);
   return blob;
 }
 
-std::optional<std::vector<Record>> decode_chunk(Stream stream, const std::string& blob,
-                                                std::size_t max_raw_size) {
+std::optional<std::vector<RecordView>> decode_chunk(Stream stream, const std::string& blob,
+                                                    std::size_t max_raw_size,
+                                                    std::vector<char>& storage) {
   if (blob.size() < kHeader) return std::nullopt;
   const std::uint64_t raw_size = get_u64(blob, 0);
   if (raw_size > max_raw_size) return std::nullopt;
-  thread_local std::string raw;
-  raw.resize(raw_size);
+  storage = std::vector<char>(raw_size);  // its own: earlier chunks' views point into theirs
   const int n =
-      LZ4_decompress_safe(blob.data() + kHeader, raw.data(),
+      LZ4_decompress_safe(blob.data() + kHeader, storage.data(),
                           static_cast<int>(blob.size() - kHeader), static_cast<int>(raw_size));
+  const std::string_view raw(storage.data(), storage.size());
   if (n < 0 || static_cast<std::uint64_t>(n) != raw_size || checksum(raw) != get_u64(blob, 8))
     return std::nullopt;
-  std::vector<Record> out;
+  std::vector<RecordView> out;
   out.reserve(raw_size / 256);
   std::size_t pos = 0;
   while (pos < raw.size()) {
     std::uint64_t klen, vlen;
     if (!get_varint(raw, pos, klen) || klen > raw.size() - pos) return std::nullopt;
-    Record r{stream, raw.substr(pos, klen), {}};
+    const std::string_view key = raw.substr(pos, klen);
     pos += klen;
     if (!get_varint(raw, pos, vlen) || vlen > raw.size() - pos) return std::nullopt;
-    r.value = raw.substr(pos, vlen);
+    out.push_back({stream, key, raw.substr(pos, vlen)});
     pos += vlen;
-    out.push_back(std::move(r));
   }
   return out;
 }

@@ -14,9 +14,12 @@ namespace gw {
 
 // Every record must belong to `stream`.
 std::string encode_chunk(std::span<const Record* const> records);
-// nullopt if the blob is not a valid chunk (corruption).
-std::optional<std::vector<Record>> decode_chunk(Stream stream, const std::string& blob,
-                                                std::size_t raw_size);
+// nullopt if the blob is not a valid chunk (corruption). The records are views into
+// `storage`, which holds the uncompressed frames (replaced; its heap buffer does not move when
+// the vector is moved, so the views stay valid as long as it lives).
+std::optional<std::vector<RecordView>> decode_chunk(Stream stream, const std::string& blob,
+                                                    std::size_t raw_size,
+                                                    std::vector<char>& storage);
 std::size_t raw_chunk_size(std::span<const Record* const> records);
 
 }  // namespace gw

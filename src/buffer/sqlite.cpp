@@ -1,5 +1,7 @@
 #include "buffer/sqlite.h"
 
+#include <utility>
+
 namespace gw::sql {
 
 Connection::Connection(const std::string& path, int flags) {
@@ -15,6 +17,7 @@ Connection::Connection(const std::string& path, int flags) {
 }
 
 Connection::~Connection() {
+  for (const auto& [sql, s] : reused_) sqlite3_finalize(s);
   sqlite3_close(db_);
 }
 
@@ -39,6 +42,15 @@ Statement Connection::prepare(std::string_view sql) {
   return Statement(*this, s);
 }
 
+Statement Connection::reuse(std::string_view sql) {
+  auto it = reused_.find(sql);
+  if (it == reused_.end()) {
+    Statement s = prepare(sql);
+    it = reused_.emplace(std::string(sql), std::exchange(s.stmt_, nullptr)).first;
+  }
+  return Statement(*this, it->second, false);
+}
+
 Statement& Statement::bind(int i, std::int64_t v) {
   const int rc = sqlite3_bind_int64(stmt_, i, v);
   if (rc != SQLITE_OK) conn_->fail(rc, "bind");
@@ -54,7 +66,7 @@ Statement& Statement::bind(int i, std::string_view text) {
 
 Statement& Statement::bind_blob(int i, std::string_view blob) {
   const int rc =
-      sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
   if (rc != SQLITE_OK) conn_->fail(rc, "bind");
   return *this;
 }

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,24 +37,39 @@ class Connection {
 
   void exec(const std::string& sql);
   Statement prepare(std::string_view sql);
+  // The same, prepared once per connection and kept for the next call (hot paths): the handle
+  // resets the statement when it goes, instead of finalizing it.
+  Statement reuse(std::string_view sql);
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* get() const { return db_; }
   [[noreturn]] void fail(int rc, std::string_view context) const;
 
  private:
   sqlite3* db_ = nullptr;
+  std::map<std::string, sqlite3_stmt*, std::less<>> reused_;
 };
 
 class Statement {
+  friend class Connection;
+
  public:
-  Statement(Connection& c, sqlite3_stmt* s) : conn_(&c), stmt_(s) {}
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(Statement&& o) noexcept : conn_(o.conn_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Statement(Connection& c, sqlite3_stmt* s, bool owned = true)
+      : conn_(&c), stmt_(s), owned_(owned) {}
+  ~Statement() {
+    if (owned_)
+      sqlite3_finalize(stmt_);
+    else if (stmt_)
+      reset();
+  }
+  Statement(Statement&& o) noexcept : conn_(o.conn_), stmt_(o.stmt_), owned_(o.owned_) {
+    o.stmt_ = nullptr;
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
   Statement& bind(int i, std::int64_t v);
   Statement& bind(int i, std::string_view text);
+  // Not copied: `blob` must stay valid until the statement has run (or is reset).
   Statement& bind_blob(int i, std::string_view blob);
   // True while a row is available.
   bool step();
@@ -66,6 +82,7 @@ class Statement {
  private:
   Connection* conn_;
   sqlite3_stmt* stmt_;
+  bool owned_;
 };
 
 }  // namespace gw::sql

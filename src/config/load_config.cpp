@@ -30,9 +30,17 @@ std::string apply_override(YAML::Node& root, const std::string& path, const YAML
   }
   for (const auto& p : parts)
     if (p.empty()) return "--set: '" + path + "' is not a valid key path (write a.b.c=VALUE)";
+  const auto prefix = [&parts](std::size_t n) {  // the path of the first n parts
+    std::string p;
+    for (std::size_t k = 0; k < n; ++k) p += (k ? "." : "") + parts[k];
+    return p;
+  };
   YAML::Node cur = root;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const bool last = i + 1 == parts.size();
+    if (cur.IsScalar())  // an item of a list that is not a mapping
+      return "--set: '" + path + "': '" + prefix(i) + "' is " + describe_node(cur) +
+             ", not a mapping";
     if (cur.IsSequence()) {
       if (!is_index(parts[i]) || std::stoul(parts[i]) >= cur.size())
         return "--set: '" + path + "': '" + parts[i] + "' is not an index of that list (it has " +
@@ -53,8 +61,7 @@ std::string apply_override(YAML::Node& root, const std::string& path, const YAML
     YAML::Node next = cur[parts[i]];
     if (!next || !(next.IsMap() || next.IsSequence())) {
       if (is_index(parts[i + 1]))
-        return "--set: '" + path + "': there is no list at '" +
-               path.substr(0, path.find(parts[i + 1], path.find(parts[i]) + parts[i].size()) - 1) +
+        return "--set: '" + path + "': there is no list at '" + prefix(i + 1) +
                "' in the file to index; set the whole list instead";
       cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
       next.reset(cur[parts[i]]);

@@ -23,6 +23,9 @@ class Clock {
   }
 };
 
+// When the machine booted, as wall-clock ms (CLOCK_REALTIME - CLOCK_BOOTTIME).
+TimeMs boot_time_ms();
+
 // Wall clock (system_clock.cpp).
 class SystemClock final : public Clock {
  public:

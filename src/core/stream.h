@@ -41,4 +41,11 @@ struct Record {
   std::string value;  // one JSON object, no newline
 };
 
+// A record as a sink sees it: views into the decoded buffer chunk that holds its bytes.
+struct RecordView {
+  Stream stream;
+  std::string_view key;
+  std::string_view value;
+};
+
 }  // namespace gw

@@ -1,4 +1,6 @@
 // The only file that reads the operating system's clocks.
+#include <time.h>
+
 #include <chrono>
 
 #include "core/clock.h"
@@ -10,6 +12,13 @@ namespace gw {
 TimeMs SystemClock::now() const {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+TimeMs boot_time_ms() {
+  timespec real{}, boot{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_BOOTTIME, &boot);
+  return (real.tv_sec - boot.tv_sec) * 1000 + (real.tv_nsec - boot.tv_nsec) / 1'000'000;
 }
 
 TimeMs SystemClock::monotonic() const {

@@ -32,6 +32,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "http/request_parser.h"
 
 namespace gw {
 namespace {
@@ -42,7 +43,6 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Ms = std::chrono::milliseconds;
 
-constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 // After an answer that closes the connection, what the client still sends is read and dropped
 // (for at most this long and this much) so that closing does not reset the connection before the
 // client has read the answer.
@@ -50,8 +50,8 @@ constexpr int kDrainTimeoutMs = 2000;
 constexpr std::size_t kDrainLimit = 8u << 20;
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-std::string str(beast::string_view s) {
-  return std::string(s.data(), s.size());
+std::string_view view(beast::string_view s) {
+  return {s.data(), s.size()};
 }
 
 std::string lower(std::string s) {
@@ -97,47 +97,6 @@ std::string json_escape(std::string_view s) {
 
 std::string error_body(std::string_view message) {
   return "{\"error\":\"" + json_escape(message) + "\"}";
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX sequences decoded (malformed ones are kept as they are); '+' is a space in a query.
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%' && i + 2 < s.size()) {
-      const int hi = hex_digit(s[i + 1]);
-      const int lo = hex_digit(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += c == '+' && plus_is_space ? ' ' : c;
-  }
-  return out;
-}
-
-void parse_query(std::string_view q, std::map<std::string, std::string>& out) {
-  while (!q.empty()) {
-    const std::size_t amp = q.find('&');
-    const std::string_view pair = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    std::string key = percent_decode(pair.substr(0, eq), true);
-    std::string value =
-        eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true);
-    out[std::move(key)] = std::move(value);
-  }
 }
 
 std::string format_endpoint(const tcp::endpoint& ep) {
@@ -360,7 +319,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     parser_.emplace();
     parser_->body_limit(server_.options.max_body);
-    parser_->header_limit(kHeaderLimit);
+    parser_->header_limit(kHttpHeaderLimit);
     stream_.expires_after(Ms(server_.options.read_timeout_ms));
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
@@ -409,7 +368,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::body_limit) {
       send_error(413, "request body over " + std::to_string(server_.options.max_body) + " bytes");
     } else if (ec == bhttp::error::header_limit) {
-      send_error(431, "request header over " + std::to_string(kHeaderLimit) + " bytes");
+      send_error(431, "request header over " + std::to_string(kHttpHeaderLimit) + " bytes");
     } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       send_error(400, "malformed request: " + ec.message());
@@ -424,24 +383,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
 
-    HttpRequest request;
-    request.method = head ? std::string("GET") : str(req.method_string());
-    request.target = str(req.target());
-    std::string_view target = request.target;
-    if (target.size() > 7 && lower(std::string(target.substr(0, 7))) == "http://") {
-      const std::size_t slash = target.find_first_of("/?", 7);
-      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-    }
-    const std::size_t q = target.find('?');
-    request.path = percent_decode(target.substr(0, q), false);
-    if (request.path.empty()) request.path = "/";
-    if (q != std::string_view::npos) parse_query(target.substr(q + 1), request.query);
-    for (const auto& field : req) {
-      auto [it, inserted] =
-          request.headers.emplace(lower(str(field.name_string())), str(field.value()));
-      if (!inserted) it->second += ", " + str(field.value());
-    }
-    request.body = std::move(req.body());
+    HttpFieldViews fields;
+    for (const auto& field : req)
+      fields.emplace_back(view(field.name_string()), view(field.value()));
+    HttpRequest request = make_http_request(view(req.method_string()), view(req.target()), fields,
+                                            std::move(req.body()));
     request.remote = remote_;
     parser_.reset();
 

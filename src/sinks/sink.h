@@ -50,7 +50,7 @@ struct BatchPolicy {
 
 // One delivery: records of whole buffer chunks, oldest first per stream.
 struct Batch {
-  std::span<const Record> records;
+  std::span<const RecordView> records;
   // With BatchPolicy::one_stream: the stream of every record.
   Stream stream = Stream::sales;
   // Identifies the batch: the buffer database, the stream and the chunk range. The same for a
@@ -65,6 +65,8 @@ struct SinkMetric {
   std::string help;
   std::vector<std::pair<std::string, std::string>> labels;
   double value = 0;
+  // Appended to the family's name for this sample: "_bucket", "_sum", "_count" of a histogram.
+  std::string suffix = {};
 };
 
 class Sink {
@@ -76,6 +78,26 @@ class Sink {
   virtual BatchPolicy batch_policy() const { return {}; }
   // Called from one thread at a time. `delivered` only once the records are durable there.
   virtual DeliveryResult deliver(const Batch& batch) = 0;
+
+  // Pipelining: how many batches the runner may hand over before the oldest one's result is
+  // in (1: one at a time, through deliver()). A sink that allows more implements submit() and
+  // take_result(); the runner still confirms the batches one by one, in order, and after a
+  // batch that was not `delivered` it sends it and every later one again.
+  virtual std::size_t max_in_flight() const { return 1; }
+  // Hands a batch over; its records stay valid until its result has been taken.
+  virtual void submit(const Batch& batch) { results_.push_back(deliver(batch)); }
+  // The result of the oldest batch handed over and not answered yet, waiting up to
+  // `timeout_ms` for it; nullopt if it is not known by then.
+  virtual std::optional<DeliveryResult> take_result(std::int64_t timeout_ms) {
+    (void)timeout_ms;
+    if (results_.empty()) return std::nullopt;
+    DeliveryResult r = std::move(results_.front());
+    results_.erase(results_.begin());
+    return r;
+  }
+  // Shutdown timeout reached: stop waiting for the batches handed over; their results (not
+  // `delivered`) should come at once. Their records stay in the buffer.
+  virtual void cancel() {}
   virtual SinkHealth health() const = 0;
   // Whether the sink can reach its destination's servers (e.g. Kafka brokers), where it knows.
   // Thread-safe: read by the HTTP thread.
@@ -83,6 +105,9 @@ class Sink {
   // Sink-specific samples for /metrics, e.g. Druid tasks by outcome. Thread-safe: read by the
   // HTTP thread.
   virtual std::vector<SinkMetric> metrics() const { return {}; }
+
+ private:
+  std::vector<DeliveryResult> results_;  // of deliver(), for the default submit()
 };
 
 }  // namespace gw

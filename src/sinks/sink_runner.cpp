@@ -1,7 +1,7 @@
 #include "sinks/sink_runner.h"
 
 #include <algorithm>
-#include <iterator>
+#include <deque>
 
 #include "core/log.h"
 #include "core/random.h"
@@ -74,19 +74,38 @@ std::vector<BufferChunk> SinkRunner::collect(const SinkCursor& cursor, const Bat
   return chunks;
 }
 
+namespace {
+
+// A batch handed to the sink whose result is not in yet. Its records stay here, unmoved, until
+// then: the sink may point into them.
+struct InFlight {
+  std::vector<BufferChunk> chunks;  // own the bytes the records point to
+  std::vector<RecordView> records;
+  std::string id;
+  TimeMs sent = 0;
+};
+
+enum class Read { submitted, nothing, not_yet, failed };
+
+}  // namespace
+
 void SinkRunner::run() {
   const BatchPolicy policy = sink_->batch_policy();
-  SinkCursor cursor;
+  // Stable batches are persisted one at a time.
+  const std::size_t depth =
+      policy.stable_batches ? 1 : std::max<std::size_t>(1, sink_->max_in_flight());
+  SinkCursor confirmed;  // past the last batch confirmed (or dead-lettered)
+  SinkCursor ahead;      // past the last batch handed over
   DurationMs backoff = 100;
   std::uint64_t attempt = 0;
   bool isolating = false;  // sending chunk by chunk to find the one that is rejected
   bool flushing = policy.flush_interval == 0;
   TimeMs last_flush = clock_.now();
-  std::vector<BufferChunk> chunks;
-  std::vector<Record> batch;
-  while (clock_.now() < deadline_.load()) {
-    chunks.clear();
-    batch.clear();
+  std::deque<InFlight> flight;  // oldest first
+
+  // Reads the next batch past `ahead` and hands it to the sink.
+  auto read_next = [&]() -> Read {
+    std::vector<BufferChunk> chunks;
     try {
       if (policy.stable_batches) {
         // A batch handed over before (this run or an earlier one) goes again, unchanged.
@@ -97,49 +116,74 @@ void SinkRunner::run() {
       }
       if (chunks.empty()) {
         if (!flushing) {
-          const TimeMs now = clock_.now();
-          flushing = finishing_.load() || now - last_flush >= policy.flush_interval ||
+          flushing = finishing_.load() || clock_.now() - last_flush >= policy.flush_interval ||
                      (policy.max_bytes != 0 &&
                       buffer_.backlog_bytes(index_) >= static_cast<std::int64_t>(policy.max_bytes));
-          if (!flushing) {
-            buffer_.wait_for_change(
-                std::clamp<DurationMs>(last_flush + policy.flush_interval - now, 1, 200));
-            continue;
-          }
+          if (!flushing) return Read::not_yet;
         }
-        chunks = collect(cursor, policy, isolating ? 1 : policy.max_chunks);
+        chunks = collect(ahead, policy, isolating ? 1 : policy.max_chunks);
         if (!chunks.empty() && policy.stable_batches)
           buffer_.hold_batch(index_, {chunks.front().stream, chunks.front().id, chunks.back().id});
       }
     } catch (const std::exception& e) {
       log::error("sink " + name_ + ": cannot read the buffer: " + e.what());
-      wake_.wait_for(1000);
-      continue;
+      return Read::failed;
     }
-    if (chunks.empty()) {
-      if (policy.flush_interval > 0) {
-        flushing = false;  // everything that was waiting went: wait for the next interval
-        last_flush = clock_.now();
-      }
-      if (finishing_.load()) break;
-      buffer_.wait_for_change(200);
-      continue;
-    }
+    if (chunks.empty()) return Read::nothing;
+    InFlight& f = flight.emplace_back();
     for (auto& c : chunks) {
-      std::move(c.records.begin(), c.records.end(), std::back_inserter(batch));
-      c.records.clear();
-      c.records.shrink_to_fit();
+      f.records.insert(f.records.end(), c.records.begin(), c.records.end());
+      c.records = {};
+      ahead.advance(c);
     }
-    const Batch b{
-        batch, chunks.front().stream,
-        batch_id(buffer_.id(), chunks.front().stream, chunks.front().id, chunks.back().id)};
-    const TimeMs t0 = clock_.now();
-    const DeliveryResult r = sink_->deliver(b);
-    latency_.observe(static_cast<double>(clock_.now() - t0) / 1000.0);
+    f.id = batch_id(buffer_.id(), chunks.front().stream, chunks.front().id, chunks.back().id);
+    f.chunks = std::move(chunks);
+    f.sent = clock_.now();
+    sink_->submit(Batch{f.records, f.chunks.front().stream, f.id});
+    return Read::submitted;
+  };
+  // Waits for the result of every batch in flight and forgets them: they go again.
+  auto abandon_flight = [&] {
+    for (; !flight.empty(); flight.pop_front())
+      while (!sink_->take_result(100)) {
+      }
+    ahead = confirmed;
+  };
+
+  while (clock_.now() < deadline_.load()) {
+    Read read = Read::submitted;
+    while (flight.size() < (isolating ? 1 : depth) && (read = read_next()) == Read::submitted) {
+    }
+    if (flight.empty()) {
+      if (read == Read::failed) {
+        wake_.wait_for(1000);
+      } else if (read == Read::not_yet) {
+        buffer_.wait_for_change(
+            std::clamp<DurationMs>(last_flush + policy.flush_interval - clock_.now(), 1, 200));
+      } else {
+        if (policy.flush_interval > 0) {
+          flushing = false;  // everything that was waiting went: wait for the next interval
+          last_flush = clock_.now();
+        }
+        if (finishing_.load()) break;
+        buffer_.wait_for_change(200);
+      }
+      continue;
+    }
+    // While more could be handed over, look again soon for new records.
+    const std::optional<DeliveryResult> result =
+        sink_->take_result(read == Read::nothing ? 2 : 100);
+    if (!result) continue;
+    const DeliveryResult& r = *result;
+    InFlight f = std::move(flight.front());
+    flight.pop_front();
+    latency_.observe(static_cast<double>(clock_.now() - f.sent) / 1000.0);
+    // The batches after one that was not delivered go again after it (the order per key).
+    if (r.status != DeliveryStatus::delivered) abandon_flight();
     const bool find_bad_chunk = r.status == DeliveryStatus::rejected && policy.isolate_rejects &&
-                                !policy.stable_batches && chunks.size() > 1;
+                                !policy.stable_batches && f.chunks.size() > 1;
     auto count = [&](std::atomic<std::uint64_t> StreamCounts::*field) {
-      for (const Record& rec : batch) (by_stream_[stream_index(rec.stream)].*field)++;
+      for (const RecordView& rec : f.records) (by_stream_[stream_index(rec.stream)].*field)++;
     };
     if (r.status == DeliveryStatus::delivered)
       count(&StreamCounts::delivered);
@@ -157,21 +201,23 @@ void SinkRunner::run() {
     }
     try {
       if (r.status == DeliveryStatus::delivered) {
-        buffer_.confirm(index_, chunks);
-        delivered_ += batch.size();
+        buffer_.confirm(index_, f.chunks);
+        delivered_ += f.records.size();
       } else if (r.status == DeliveryStatus::rejected) {
-        log::error("sink " + name_ + " rejected " + std::to_string(batch.size()) + " " +
-                   std::string(stream_name(chunks[0].stream)) +
+        log::error("sink " + name_ + " rejected " + std::to_string(f.records.size()) + " " +
+                   std::string(stream_name(f.chunks[0].stream)) +
                    " records; they are kept as dead letters (see `iot-gateway buffer stats`): " +
                    r.message);
-        buffer_.dead_letter(index_, chunks, r.message);
+        buffer_.dead_letter(index_, f.chunks, r.message);
       }
     } catch (const std::exception& e) {
       log::error("sink " + name_ + ": cannot confirm in the buffer: " + e.what());
-      continue;  // the chunks stay pending and are sent again: at least once
+      abandon_flight();  // the chunks stay pending and are sent again: at least once
+      continue;
     }
     if (r.status != DeliveryStatus::retry) {
-      for (const auto& c : chunks) cursor.advance(c);
+      for (const auto& c : f.chunks) confirmed.advance(c);
+      if (r.status == DeliveryStatus::rejected) ahead = confirmed;
       if (!healthy_.exchange(true)) log::info("sink " + name_ + " is delivering again");
       backoff = 100;
       isolating = false;
@@ -183,7 +229,11 @@ void SinkRunner::run() {
     wake_.wait_for(std::max<DurationMs>(1, std::min(sleep, deadline_.load() - clock_.now())));
     backoff = std::min<DurationMs>(backoff * 2, 5000);
   }
-  if (clock_.now() >= deadline_.load())
+  const bool timed_out = clock_.now() >= deadline_.load();
+  if (timed_out && !flight.empty()) sink_->cancel();
+  // The sink may still point into the records of batches in flight.
+  abandon_flight();
+  if (timed_out)
     log::warn("sink " + name_ + ": shutdown timeout reached; what is unsent stays in the buffer");
   done_.store(true);
 }

@@ -18,6 +18,11 @@ const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
   return it == v.MemberEnd() ? nullptr : &it->value;
 }
 
+// A string value whole: GetString() alone would end it at an escaped NUL ("\u0000").
+std::string_view text(const rapidjson::Value& v) {
+  return {v.GetString(), v.GetStringLength()};
+}
+
 std::string id_for(std::string_view line) {
   const DrawKey k = DrawKey(0x1d6e57).combine(line);
   return uuid_from_bits(k.combine("hi").bits(), k.combine("lo").bits());
@@ -42,7 +47,7 @@ std::optional<Event> parse_line(std::string_view line, std::string& error) {
       error = "event_id must be a non-empty string of at most 128 characters";
       return std::nullopt;
     }
-    event_id = id->GetString();
+    event_id = text(*id);
   } else {
     event_id = id_for(line);
   }
@@ -57,7 +62,8 @@ std::optional<Event> parse_line(std::string_view line, std::string& error) {
     else if (!ts || !ts->IsInt64() || ts->GetInt64() < 0)
       error = "a sale needs sale_ts, epoch milliseconds";
     if (!error.empty()) return std::nullopt;
-    return SaleEvent{store->GetString(), amount->GetInt64(), ts->GetInt64(), std::move(event_id)};
+    return SaleEvent{std::string(text(*store)), amount->GetInt64(), ts->GetInt64(),
+                     std::move(event_id)};
   }
   const auto* device = member(d, "deviceId");
   if (!device) {
@@ -72,22 +78,21 @@ std::optional<Event> parse_line(std::string_view line, std::string& error) {
   const auto* payload = member(d, "payload");
   const auto* name = payload ? member(*payload, "notificationName") : nullptr;
   if (!name || !name->IsString() ||
-      (std::string_view(name->GetString()) != kAccessGranted &&
-       std::string_view(name->GetString()) != kAccessRejected)) {
+      (text(*name) != kAccessGranted && text(*name) != kAccessRejected)) {
     error = "payload.notificationName must be accessGranted or accessRejected";
     return std::nullopt;
   }
   const rapidjson::Value* when = payload ? member(*payload, "eventTimestamp") : nullptr;
   if (!when) when = member(d, "timestamp");
-  const auto ts = when && when->IsString() ? parse_rfc3339(when->GetString()) : std::nullopt;
+  const auto ts = when && when->IsString() ? parse_rfc3339(text(*when)) : std::nullopt;
   if (!ts) {
     error =
         "payload.eventTimestamp (or timestamp) must be an ISO-8601 time such as "
         "2026-01-01T00:00:00.000Z";
     return std::nullopt;
   }
-  return AccessEvent{device->GetString(), std::string_view(name->GetString()) == kAccessRejected,
-                     *ts, std::move(event_id)};
+  return AccessEvent{std::string(text(*device)), text(*name) == kAccessRejected, *ts,
+                     std::move(event_id)};
 }
 
 }  // namespace

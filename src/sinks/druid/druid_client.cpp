@@ -13,6 +13,17 @@ std::string excerpt(const std::string& body) {
   return s;
 }
 
+const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
+  const auto it = object.FindMember(key);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+// The string member `key` of `object`, or "" when it is missing or not a string.
+std::string string_member(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* v = member(object, key);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "";
+}
+
 }  // namespace
 
 std::string druid_error_text(const std::string& body) {
@@ -20,13 +31,49 @@ std::string druid_error_text(const std::string& body) {
   d.Parse(body.data(), body.size());
   if (!d.HasParseError() && d.IsObject()) {
     for (const char* key : {"errorMessage", "error", "message"}) {
-      auto it = d.FindMember(key);
-      if (it != d.MemberEnd() && it->value.IsString() && it->value.GetStringLength() > 0 &&
-          std::string(it->value.GetString()) != "druidException")
-        return it->value.GetString();
+      std::string text = string_member(d, key);
+      if (!text.empty() && text != "druidException") return text;
     }
   }
   return excerpt(body);
+}
+
+DruidAnswer druid_answer(int http_status, const std::string& body, const std::string& what) {
+  DruidAnswer a;
+  a.reached = true;
+  a.status = http_status;
+  if (http_status >= 200 && http_status < 300) return a;
+  a.message = what + ": Druid answered " + std::to_string(http_status);
+  if (http_status == 401 || http_status == 403)
+    a.message += " (check sinks.druid.username and password, and the user's permissions)";
+  const std::string text = druid_error_text(body);
+  if (!text.empty()) a.message += ": " + text;
+  return a;
+}
+
+DruidTaskStatus parse_task_status(const std::string& id, int http_status, const std::string& body) {
+  DruidTaskStatus st;
+  st.answer = druid_answer(http_status, body, "status of task " + id);
+  if (http_status != 200) return st;
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  const rapidjson::Value* status =
+      !d.HasParseError() && d.IsObject() ? member(d, "status") : nullptr;
+  if (!status || !status->IsObject()) {
+    st.answer.status = 502;  // an answer we cannot read counts as a server failure
+    st.answer.message = "status of task " + id + ": unreadable answer: " + excerpt(body);
+    return st;
+  }
+  std::string code = string_member(*status, "status");
+  if (code.empty()) code = string_member(*status, "statusCode");
+  if (code == "SUCCESS")
+    st.state = DruidTaskState::success;
+  else if (code == "FAILED")
+    st.state = DruidTaskState::failed;
+  else
+    st.state = DruidTaskState::running;  // RUNNING, or a state we do not know: not final
+  st.error = string_member(*status, "errorMsg");
+  return st;
 }
 
 DruidClient::DruidClient(const DruidSinkOptions& options)
@@ -44,19 +91,9 @@ HttpResponse DruidClient::call(const std::string& method, const std::string& pat
 }
 
 DruidAnswer DruidClient::answer_of(const HttpResponse& r, const std::string& what) const {
+  if (r.error.empty()) return druid_answer(r.status, r.body, what);
   DruidAnswer a;
-  if (!r.error.empty()) {
-    a.message = what + ": no answer from Druid at " + base_ + ": " + r.error;
-    return a;
-  }
-  a.reached = true;
-  a.status = r.status;
-  if (r.status >= 200 && r.status < 300) return a;
-  a.message = what + ": Druid answered " + std::to_string(r.status);
-  if (r.status == 401 || r.status == 403)
-    a.message += " (check sinks.druid.username and password, and the user's permissions)";
-  const std::string text = druid_error_text(r.body);
-  if (!text.empty()) a.message += ": " + text;
+  a.message = what + ": no answer from Druid at " + base_ + ": " + r.error;
   return a;
 }
 
@@ -67,35 +104,9 @@ DruidAnswer DruidClient::submit_task(const std::string& task_json) const {
 DruidTaskStatus DruidClient::task_status(const std::string& id) const {
   const HttpResponse r =
       call("GET", "/druid/indexer/v1/task/" + percent_encode(id) + "/status", "");
+  if (r.error.empty()) return parse_task_status(id, r.status, r.body);
   DruidTaskStatus st;
   st.answer = answer_of(r, "status of task " + id);
-  if (!st.answer.reached || r.status != 200) return st;
-  rapidjson::Document d;
-  d.Parse(r.body.data(), r.body.size());
-  const rapidjson::Value* status = nullptr;
-  if (!d.HasParseError() && d.IsObject()) {
-    auto it = d.FindMember("status");
-    if (it != d.MemberEnd() && it->value.IsObject()) status = &it->value;
-  }
-  if (!status) {
-    st.answer.reached = true;
-    st.answer.status = 502;  // an answer we cannot read counts as a server failure
-    st.answer.message = "status of task " + id + ": unreadable answer: " + excerpt(r.body);
-    return st;
-  }
-  auto text = [&](const char* key) -> std::string {
-    auto it = status->FindMember(key);
-    return it != status->MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-  };
-  std::string code = text("status");
-  if (code.empty()) code = text("statusCode");
-  if (code == "SUCCESS")
-    st.state = DruidTaskState::success;
-  else if (code == "FAILED")
-    st.state = DruidTaskState::failed;
-  else
-    st.state = DruidTaskState::running;  // RUNNING, or a state we do not know: not final
-  st.error = text("errorMsg");
   return st;
 }
 

@@ -51,4 +51,13 @@ class DruidClient {
 // ({"errorMessage":...} / {"error":...}), or a short excerpt of the body.
 std::string druid_error_text(const std::string& body);
 
+// What a response (any status) from Druid means: `reached`, its status, and for a status
+// outside 2xx a message starting with `what`, with Druid's error text.
+DruidAnswer druid_answer(int http_status, const std::string& body, const std::string& what);
+
+// A task's state from the answer to GET /druid/indexer/v1/task/{id}/status. An answer other
+// than 200 leaves the state unknown; a 200 whose body has no "status" object counts as a
+// server failure (502).
+DruidTaskStatus parse_task_status(const std::string& id, int http_status, const std::string& body);
+
 }  // namespace gw

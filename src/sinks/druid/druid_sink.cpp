@@ -121,9 +121,9 @@ DeliveryResult DruidSink::deliver(const Batch& batch) {
 
     std::string data;
     std::size_t bytes = 0;
-    for (const Record& r : batch.records) bytes += r.value.size() + 1;
+    for (const RecordView& r : batch.records) bytes += r.value.size() + 1;
     data.reserve(bytes);
-    for (const Record& r : batch.records) {
+    for (const RecordView& r : batch.records) {
       data += r.value;
       data += '\n';
     }

@@ -74,10 +74,10 @@ std::FILE* FileSink::file_for(Stream s, std::string& error) {
 }
 
 DeliveryResult FileSink::deliver(const Batch& b) {
-  const std::span<const Record> batch = b.records;
+  const std::span<const RecordView> batch = b.records;
   std::array<bool, kStreamCount> touched{};
   std::string error;
-  for (const Record& r : batch) {
+  for (const RecordView& r : batch) {
     std::FILE* f = file_for(r.stream, error);
     if (!f || std::fwrite(r.value.data(), 1, r.value.size(), f) != r.value.size() ||
         std::fputc('\n', f) == EOF) {

@@ -1,5 +1,7 @@
 #include "sinks/kafka/kafka_sink.h"
 
+#include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "core/log.h"
@@ -7,25 +9,52 @@
 namespace gw {
 namespace {
 
-// The outcome of one batch, filled in by the delivery reports.
-struct BatchState {
-  std::size_t outstanding = 0;
-  std::size_t failed = 0;
-  std::string first_error;
-};
+// Where `field` starts in `json`, or npos. memmem: far quicker than std::string::find here.
+std::size_t find_field(std::string_view json, std::string_view field) {
+  const void* at = ::memmem(json.data(), json.size(), field.data(), field.size());
+  return at ? static_cast<std::size_t>(static_cast<const char*>(at) - json.data())
+            : std::string_view::npos;
+}
 
 // The value of "event_id" in a record we encoded ourselves, or "".
-std::string_view event_id_of(const std::string& json) {
+std::string_view event_id_of(std::string_view json) {
   static constexpr std::string_view kField = "\"event_id\":\"";
-  const auto at = json.find(kField);
-  if (at == std::string::npos) return {};
+  const auto at = find_field(json, kField);
+  if (at == std::string_view::npos) return {};
   const auto start = at + kField.size();
   const auto end = json.find('"', start);
-  return end == std::string::npos ? std::string_view()
-                                  : std::string_view(json).substr(start, end - start);
+  return end == std::string_view::npos ? std::string_view() : json.substr(start, end - start);
+}
+
+// The integer at the start of `text`, or 0.
+TimeMs leading_int(std::string_view text) {
+  TimeMs v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+// The value of the ISO-8601 field `field` ("\"name\":\"") in `json`, or 0.
+TimeMs time_field(std::string_view json, std::string_view field) {
+  const auto at = find_field(json, field);
+  if (at == std::string_view::npos) return 0;
+  const auto start = at + field.size();
+  const auto end = json.find('"', start);
+  if (end == std::string_view::npos) return 0;
+  return parse_rfc3339(json.substr(start, end - start)).value_or(0);
 }
 
 }  // namespace
+
+// The outcome of one batch, filled in by the delivery reports.
+struct KafkaSink::BatchState {
+  std::size_t records = 0;
+  std::size_t outstanding = 0;  // produced, not reported yet
+  std::size_t failed = 0;
+  std::string first_error;
+  // Decided before every record was handed to librdkafka (e.g. an unencodable record).
+  std::optional<DeliveryResult> verdict;
+  std::vector<RecordSlot> slots;  // per record, when latencies are measured
+};
 
 std::map<std::string, std::string> KafkaSink::default_properties() {
   return {{"enable.idempotence", "true"},
@@ -75,20 +104,37 @@ KafkaSink::KafkaSink(const Options& options, rd_kafka_t* rk,
     : rk_(rk),
       connection_(std::move(connection)),
       gateway_id_(options.gateway.id),
+      watermark_delay_(options.pipeline.watermark_delay),
       encoder_(options) {
+  // Event times are wall-clock times only with the realtime clock.
+  connection_->per_record = options.simulator.clock == ClockKind::realtime;
   for (std::size_t i = 0; i < kStreamCount; ++i)
     topics_[i] = rd_kafka_topic_new(rk_, options.sinks.topics[i].c_str(), nullptr);
 }
 
 KafkaSink::~KafkaSink() {
+  // The runner has taken every result before it lets the sink go; what librdkafka still
+  // holds (a deliver() cut short) goes now or never.
   rd_kafka_flush(rk_, 2000);
+  cancel();
+  rd_kafka_poll(rk_, 0);
   for (auto* t : topics_)
     if (t) rd_kafka_topic_destroy(t);
   rd_kafka_destroy(rk_);
 }
 
-void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
-  auto* state = static_cast<BatchState*>(msg->_private);
+void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* c = static_cast<ConnectionState*>(opaque);
+  BatchState* state = nullptr;
+  if (c->per_record) {
+    const auto* slot = static_cast<const RecordSlot*>(msg->_private);
+    if (!slot) return;
+    state = slot->batch;
+    if (!msg->err && slot->kind != kNoLatency && slot->since != 0)
+      c->latency[slot->kind].observe(static_cast<double>(c->clock.now() - slot->since) / 1000.0);
+  } else {
+    state = static_cast<BatchState*>(msg->_private);
+  }
   if (!state) return;
   --state->outstanding;
   if (msg->err) {
@@ -121,29 +167,56 @@ void KafkaSink::on_log(const rd_kafka_t*, int level, const char* facility, const
 }
 
 DeliveryResult KafkaSink::deliver(const Batch& b) {
-  const std::span<const Record> batch = b.records;
-  if (batch.empty()) return {};
+  submit(b);
+  while (true)
+    if (auto r = take_result(100)) return *r;
+}
+
+void KafkaSink::submit(const Batch& b) {
+  const std::span<const RecordView> batch = b.records;
+  BatchState& state = *in_flight_.emplace_back(std::make_unique<BatchState>());
+  state.records = batch.size();
   std::string error;
   std::array<bool, kStreamCount> present{};
-  for (const Record& r : batch) present[stream_index(r.stream)] = true;
+  for (const RecordView& r : batch) present[stream_index(r.stream)] = true;
   for (std::size_t i = 0; i < kStreamCount; ++i) {
     if (present[i] && !encoder_.prepare(kAllStreams[i], error)) {
-      health_ = {false, error};
-      return {DeliveryStatus::retry, error};
+      state.verdict = DeliveryResult{DeliveryStatus::retry, error};
+      return;
     }
   }
-  BatchState state;
+  if (connection_->per_record) state.slots.resize(batch.size(), RecordSlot{&state});
   std::string encoded;
-  for (const Record& r : batch) {
-    // JSON values are handed over without a copy: `batch` outlives every delivery report,
-    // since this function waits for all of them. Avro values are built here, so copied.
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const RecordView& r = batch[i];
+    // JSON values are handed over without a copy: the runner keeps `batch` until its result
+    // has been taken, i.e. until every delivery report is in. Avro values are built here, so
+    // copied.
     const bool avro = encoder_.is_avro(r.stream);
     if (avro && !encoder_.encode(r.stream, r.value, encoded, error)) {
       // This record can never be encoded: the batch cannot be delivered as is.
-      health_ = {false, error};
-      return {DeliveryStatus::rejected, std::string(stream_name(r.stream)) + ": " + error};
+      state.verdict = DeliveryResult{DeliveryStatus::rejected,
+                                     std::string(stream_name(r.stream)) + ": " + error};
+      return;
     }
-    const std::string& value = avro ? encoded : r.value;
+    void* opaque = &state;
+    if (connection_->per_record) {
+      RecordSlot& slot = state.slots[i];
+      if (r.stream == Stream::events || r.stream == Stream::events_geo) {
+        slot.kind = kEvent;
+        slot.since = time_field(r.value, "\"eventTimestamp\":\"");
+      } else if (r.stream == Stream::sales) {
+        slot.kind = kEvent;
+        const auto at = find_field(r.value, "\"sale_ts\":");
+        if (at != std::string_view::npos) slot.since = leading_int(r.value.substr(at + 10));
+      } else if (r.stream == Stream::alerts) {
+        slot.kind = kAlert;
+        const TimeMs end = time_field(r.value, "\"window_end\":\"");
+        slot.since = end == 0 ? 0 : end + watermark_delay_;
+      }
+      opaque = &slot;
+    }
+    const std::string_view value = avro ? std::string_view(encoded) : r.value;
     const std::string_view event_id = event_id_of(r.value);
     while (true) {
       rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
@@ -157,7 +230,7 @@ DeliveryResult KafkaSink::deliver(const Batch& b) {
                             RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                             RD_KAFKA_V_MSGFLAGS(avro ? RD_KAFKA_MSG_F_COPY : 0),
-                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&state), RD_KAFKA_V_END);
+                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);  // not taken
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++state.outstanding;
@@ -170,20 +243,69 @@ DeliveryResult KafkaSink::deliver(const Batch& b) {
       // Not accepted at all: wait for what was queued, then retry the whole batch.
       state.first_error = rd_kafka_err2str(err);
       ++state.failed;
-      break;
+      return;
     }
-    if (state.failed) break;
   }
-  while (state.outstanding > 0) rd_kafka_poll(rk_, 100);
-  if (state.failed) {
-    const std::string msg = std::to_string(state.failed) + " of " + std::to_string(batch.size()) +
-                            " records not acknowledged: " + state.first_error;
+}
+
+void KafkaSink::cancel() {
+  // What is still queued or in flight (brokers down) is dropped, not awaited: it is still in
+  // the buffer, unconfirmed, and goes again after the restart. Its reports come at once.
+  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+}
+
+std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
+  if (in_flight_.empty()) return std::nullopt;
+  if (in_flight_.front()->outstanding > 0) rd_kafka_poll(rk_, static_cast<int>(timeout_ms));
+  if (in_flight_.front()->outstanding > 0) return std::nullopt;
+  const std::unique_ptr<BatchState> state = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  if (state->verdict) {
+    health_ = {false, state->verdict->message};
+    return state->verdict;
+  }
+  if (state->failed) {
+    const std::string msg = std::to_string(state->failed) + " of " +
+                            std::to_string(state->records) +
+                            " records not acknowledged: " + state->first_error;
     health_ = {false, msg};
-    return {DeliveryStatus::retry, msg};
+    return DeliveryResult{DeliveryStatus::retry, msg};
   }
   if (connection_->all_down.exchange(false)) log::info("kafka: brokers are reachable again");
   health_ = {};
-  return {};
+  return DeliveryResult{};
+}
+
+std::vector<SinkMetric> KafkaSink::metrics() const {
+  std::vector<SinkMetric> m;
+  if (!connection_->per_record) return m;
+  const char* name = "kafka_delivery_latency_seconds";
+  const char* help =
+      "Realtime clock: from an event (kind=event: its timestamp; kind=alert: the watermark passing "
+      "the window's end) to its record's delivery report.";
+  for (const LatencyKind kind : {kEvent, kAlert}) {
+    const auto& h = connection_->latency[kind];
+    const std::string k = kind == kEvent ? "event" : "alert";
+    for (std::size_t i = 0; i < LatencyHistogram::kBuckets.size(); ++i) {
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", LatencyHistogram::kBuckets[i]);
+      m.push_back({name,
+                   "histogram",
+                   help,
+                   {{"kind", k}, {"le", le}},
+                   static_cast<double>(h.bucket(i)),
+                   "_bucket"});
+    }
+    m.push_back({name,
+                 "histogram",
+                 help,
+                 {{"kind", k}, {"le", "+Inf"}},
+                 static_cast<double>(h.count()),
+                 "_bucket"});
+    m.push_back({name, "histogram", help, {{"kind", k}}, h.sum(), "_sum"});
+    m.push_back({name, "histogram", help, {{"kind", k}}, static_cast<double>(h.count()), "_count"});
+  }
+  return m;
 }
 
 }  // namespace gw

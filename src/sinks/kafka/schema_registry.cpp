@@ -43,19 +43,23 @@ std::optional<std::int32_t> parse_id(const rapidjson::Value& v) {
   return std::nullopt;
 }
 
+const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
+  const auto it = object.FindMember(key);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
 // "error_code 42201: Invalid schema" from a registry error body, or an excerpt of the body.
 std::string registry_error_detail(const std::string& body) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
     std::string detail;
-    const auto code = doc.FindMember("error_code");
-    if (code != doc.MemberEnd() && code->value.IsInt64())
-      detail = "error_code " + std::to_string(code->value.GetInt64());
-    const auto message = doc.FindMember("message");
-    if (message != doc.MemberEnd() && message->value.IsString()) {
+    const rapidjson::Value* code = member(doc, "error_code");
+    if (code && code->IsInt64()) detail = "error_code " + std::to_string(code->GetInt64());
+    const rapidjson::Value* message = member(doc, "message");
+    if (message && message->IsString()) {
       if (!detail.empty()) detail += ": ";
-      detail += message->value.GetString();
+      detail += message->GetString();
     }
     if (!detail.empty()) return detail;
   }
@@ -63,6 +67,23 @@ std::string registry_error_detail(const std::string& body) {
 }
 
 }  // namespace
+
+std::optional<std::int32_t> parse_registration_answer(int http_status, const std::string& body,
+                                                      const std::string& what, std::string& error) {
+  if (http_status < 200 || http_status > 299) {
+    error = what + " failed: HTTP " + std::to_string(http_status) + " (" +
+            registry_error_detail(body) + ")";
+    return std::nullopt;
+  }
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (!doc.HasParseError() && doc.IsObject())
+    if (const rapidjson::Value* id = member(doc, "id"))
+      if (const auto parsed = parse_id(*id)) return parsed;
+  error = what + ": HTTP " + std::to_string(http_status) +
+          " without a schema id: " + (body.empty() ? "empty body" : excerpt(body));
+  return std::nullopt;
+}
 
 SchemaRegistryClient::SchemaRegistryClient(std::string url, std::optional<std::string> user,
                                            std::optional<std::string> password)
@@ -92,21 +113,7 @@ std::optional<std::int32_t> SchemaRegistryClient::register_schema(const std::str
     error = "schema registry " + url_ + " is unreachable: " + res.error;
     return std::nullopt;
   }
-  if (res.status < 200 || res.status > 299) {
-    error = what + " failed: HTTP " + std::to_string(res.status) + " (" +
-            registry_error_detail(res.body) + ")";
-    return std::nullopt;
-  }
-  rapidjson::Document doc;
-  doc.Parse(res.body.data(), res.body.size());
-  if (!doc.HasParseError() && doc.IsObject()) {
-    const auto id = doc.FindMember("id");
-    if (id != doc.MemberEnd())
-      if (const auto parsed = parse_id(id->value)) return parsed;
-  }
-  error = what + ": HTTP " + std::to_string(res.status) +
-          " without a schema id: " + (res.body.empty() ? "empty body" : excerpt(res.body));
-  return std::nullopt;
+  return parse_registration_answer(res.status, res.body, what, error);
 }
 
 }  // namespace gw

@@ -33,6 +33,11 @@ class SchemaRegistryClient {
   int timeout_ms_ = 10000;
 };
 
+// The registry's answer to a registration (any HTTP status, its body): the schema id, or
+// nullopt and `error` (starting with `what`) as register_schema() reports them.
+std::optional<std::int32_t> parse_registration_answer(int http_status, const std::string& body,
+                                                      const std::string& what, std::string& error);
+
 // The subject of a topic's values under the default TopicNameStrategy: "<topic>-value".
 inline std::string value_subject(const std::string& topic) {
   return topic + "-value";

@@ -68,10 +68,10 @@ bool ValueEncoder::prepare(Stream stream, std::string& error) {
   return true;
 }
 
-bool ValueEncoder::encode(Stream stream, const std::string& json, std::string& out,
+bool ValueEncoder::encode(Stream stream, std::string_view json, std::string& out,
                           std::string& error) const {
   if (!is_avro(stream)) {
-    out = json;
+    out.assign(json);
     return true;
   }
   const auto& slot = avro_[stream_index(stream)];

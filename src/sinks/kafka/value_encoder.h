@@ -24,7 +24,7 @@ class ValueEncoder {
   // `error` while that is not possible yet, e.g. the registry is unreachable: retry later.
   bool prepare(Stream stream, std::string& error);
   // `out` is what to send for `json`. False with `error` for a record the format cannot carry.
-  bool encode(Stream stream, const std::string& json, std::string& out, std::string& error) const;
+  bool encode(Stream stream, std::string_view json, std::string& out, std::string& error) const;
   bool is_avro(Stream stream) const;
 
  private:

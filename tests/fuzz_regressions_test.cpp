@@ -1,0 +1,70 @@
+// What fuzzing (fuzz/, scripts/fuzz.sh) found: each input that crashed a target or broke its
+// checks is kept in fuzz/corpus/<target>/ and fed here, as the target reads it, to the same
+// functions, next to the smallest input that shows the same problem.
+#include <doctest/doctest.h>
+
+#include <variant>
+
+#include "../fuzz/fuzz_input.h"
+#include "process.h"  // slurp
+#include "sources/ingest.h"
+
+namespace {
+
+using namespace std::string_literals;
+
+std::string corpus_input(const std::string& target, const std::string& name) {
+  const std::string text =
+      test::slurp(std::string(PROJECT_DIR) + "/fuzz/corpus/" + target + "/" + name);
+  REQUIRE_FALSE(text.empty());
+  return text;
+}
+
+bool has_error(const gw::ConfigResult& r, const std::string& part) {
+  for (const auto& d : r.errors)
+    if (d.message.find(part) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("fuzz_config: --set into a list item that is not a mapping is an error, not a crash") {
+  // Was: YAML::BadSubscript thrown out of parse_config (check-config aborted).
+  const auto found = gw::parse_config(
+      fuzz::config_input(corpus_input("fuzz_config", "crash-set-into-scalar-list-item.yaml")));
+  CHECK(has_error(found, "not a mapping"));
+
+  const std::string small = "simulator:\n  stores: [5]\n\0simulator.stores.0.devices=9"s;
+  const auto r = gw::parse_config(fuzz::config_input(small));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.errors[0].file == "--set");
+  CHECK(r.errors[0].message ==
+        "--set: 'simulator.stores.0.devices': 'simulator.stores.0' is '5', not a mapping");
+  const auto deeper = gw::parse_config(
+      fuzz::config_input("simulator:\n  stores: [x]\n\0simulator.stores.0.a.b=1"s));
+  CHECK(has_error(deeper, "'simulator.stores.0' is 'x', not a mapping"));
+}
+
+TEST_CASE("fuzz_ingest: an escaped NUL does not cut strings short") {
+  // Was: {"event_id":"\u0000",...} passed the non-empty check (on the JSON length) and became an
+  // empty event id (the C string); the same cut store and device ids and let
+  // "accessGranted\u0000..." pass as accessGranted.
+  const auto found =
+      gw::parse_ndjson_events(corpus_input("fuzz_ingest", "crash-nul-in-event-id.ndjson"));
+  REQUIRE(found.events.size() == 1);
+  CHECK(std::get<gw::SaleEvent>(found.events[0]).event_id == std::string(1, '\0'));
+
+  const auto sale =
+      gw::parse_ndjson_events(R"({"store_id":"\u0000AB","sale_amount":1,"sale_ts":1})");
+  REQUIRE(sale.events.size() == 1);
+  CHECK(std::get<gw::SaleEvent>(sale.events[0]).store_id == "\0AB"s);
+  const auto access = gw::parse_ndjson_events(
+      R"({"deviceId":"d","payload":{"notificationName":"accessGranted\u0000x",)"
+      R"("eventTimestamp":"2026-01-01T00:00:00Z"}})");
+  CHECK(access.events.empty());
+  CHECK(access.errors.size() == 1);
+  const auto late =
+      gw::parse_ndjson_events(R"({"deviceId":"d","payload":{"notificationName":"accessGranted",)"
+                              R"("eventTimestamp":"2026-01-01T00:00:00Z\u0000junk"}})");
+  CHECK(late.events.empty());
+}
