@@ -30,8 +30,11 @@ fi
 if [[ $what == tsan || $what == all ]]; then
   echo "== ThreadSanitizer: the threaded tests"
   configure build-tsan "-fsanitize=thread -fno-omit-frame-pointer"
-  # librdkafka is not instrumented: its own threads' accesses are not ours to judge.
+  # Tests that run the Kafka sink are left out: inside uninstrumented librdkafka (its own
+  # threads) ThreadSanitizer's runtime itself crashes (SEGV), so they cannot run under it. The
+  # sink runners, the HTTP server, the Druid sink, signals and reloads are covered.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp" \
     ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900 \
-    -R 'sink|Kafka|kafka|druid|http|HTTP|endpoint|SIGHUP|SIGTERM|sd_notify|buffer|blocked|ingest|reload|kill'
+    -R 'sink|druid|http|HTTP|endpoint|SIGHUP|SIGTERM|sd_notify|buffer|blocked|ingest|reload|runner' \
+    -E 'Kafka|kafka|fault matrix|brokers|readiness follows|secrets|registry|avro|Avro'
 fi

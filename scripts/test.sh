@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian 12 machine (as root), builds with warnings as errors,
-# checks the formatting, runs every test and builds and checks the Debian package.
+# checks the formatting, runs every test and builds and checks the Debian package; in CI also
+# fuzzes and runs the tests under sanitizers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -18,4 +19,8 @@ fi
 # Fuzzing (fuzz/README.md), in CI only: each libFuzzer target for 45 s; any finding fails.
 if [ -n "${CI:-}" ]; then
   bash scripts/fuzz.sh 45
+fi
+# Sanitizers, in CI only: ASan + UBSan over the whole suite, TSan over the threaded tests.
+if [ -n "${CI:-}" ]; then
+  bash scripts/sanitize.sh all
 fi

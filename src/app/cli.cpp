@@ -119,8 +119,9 @@ int run(const ConfigArgs& args, const std::string& log_level) {
     log::set_level(log::Level::warn);
   else if (log_level == "error")
     log::set_level(log::Level::error);
-  static StopSignal stop;  // these two outlive the detached signal thread
-  static ReloadRequest reload;
+  // Never destroyed: the detached signal thread may use them until the process is gone.
+  static StopSignal& stop = *new StopSignal;
+  static ReloadRequest& reload = *new ReloadRequest;
   start_signal_thread(stop, reload);
   const ReloadSource source{&reload, [args] { return load_again(args); }};
   try {
