@@ -9,7 +9,7 @@ packages=(
   libavro-dev python3-avro python3-yaml
   libjs-chart.js chromium nodejs
   clang libclang-rt-14-dev
-  dpkg-dev lintian systemd
+  dpkg-dev lintian systemd wrk
 )
 missing=()
 for p in "${packages[@]}"; do

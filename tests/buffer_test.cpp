@@ -160,6 +160,29 @@ TEST_CASE("records older than max_age are deleted and counted") {
   CHECK(st.streams[stream_index(Stream::alerts)].records == 2);
 }
 
+TEST_CASE("a wall-clock jump moves the creation times along: ages stay real") {
+  const auto g = gateway_in("age-jump");
+  VirtualClock clock(86'400'000);  // an RTC-less boot: the clock starts near 1970
+  BufferOptions o;
+  o.max_age = 7 * 86'400'000LL;
+  Buffer b(g, o, {"file"}, clock);
+  REQUIRE(b.commit(records(Stream::sales, 5), nullptr) == CommitResult::ok);
+  clock.advance_to(86'400'000 + 1000);
+  // NTP sets the date: 56 years forward. The records are one second old, not 56 years.
+  const TimeMs jump = 1'767'225'600'000 - clock.now();
+  clock.advance_to(clock.now() + jump);
+  b.follow_clock_jump(jump);
+  CHECK(b.expire() == 0);
+  auto st = Buffer::read_stats(b.path());
+  CHECK(st.streams[stream_index(Stream::sales)].records == 5);
+  CHECK(clock.now() - *st.streams[stream_index(Stream::sales)].oldest_created == 1000);
+  // They still expire once they really are older than max_age.
+  clock.advance_to(clock.now() + o.max_age);
+  CHECK(b.expire() == 5);
+  st = Buffer::read_stats(b.path());
+  CHECK(st.streams[stream_index(Stream::sales)].drops.at("expired") == 5);
+}
+
 TEST_CASE("a corrupt gateway.db is set aside, counted, and a fresh one started") {
   const auto g = gateway_in("corrupt");
   VirtualClock clock(1'767'225'600'000);

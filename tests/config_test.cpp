@@ -64,6 +64,22 @@ TEST_CASE("an empty file gives every default of the contract") {
   CHECK(o.sinks.topic(Stream::sales_aggregate) == "SALES_AGGREGATE");
   CHECK(o.sinks.topic(Stream::events_geo) == "EVENTS_GEO");
   CHECK(o.http.listen == "127.0.0.1:8080");
+  CHECK(o.http.max_connections == 64);
+  CHECK(o.http.request_timeout == 10'000);
+}
+
+TEST_CASE("http limits: max_connections and request_timeout are read and range-checked") {
+  auto r = parse("http: {max_connections: 200, request_timeout: 2500ms}\n");
+  REQUIRE(r.errors.empty());
+  CHECK(r.options.http.max_connections == 200);
+  CHECK(r.options.http.request_timeout == 2500);
+  r = parse("http:\n  max_connections: 0\n  request_timeout: 10ms\n");
+  const std::string text = all(r);
+  CHECK(r.errors.size() == 2);
+  CHECK(text.find("test.yaml:2:20: error: http.max_connections: 0 is out of range") !=
+        std::string::npos);
+  CHECK(text.find("test.yaml:3:20: error: http.request_timeout: 10ms is out of range") !=
+        std::string::npos);
 }
 
 TEST_CASE("every problem is reported with its line and column") {

@@ -243,6 +243,43 @@ TEST_CASE("fault matrix: the buffer at its size limit") {
   account("buffer at its size limit", kafka.bootstrap(), r);
 }
 
+TEST_CASE("fault matrix: wall-clock jumps") {
+  // The gateway's wall clock is offset by the number of milliseconds in a file
+  // (IOT_GATEWAY_TEST_CLOCK_OFFSET_FILE, read at most once a second; core/system_clock.cpp); its
+  // monotonic clock stays real, as when NTP steps the clock. While the brokers are down and the
+  // buffer holds the run (max_age 1 day), the clock steps back 2 days, then forward 32: nothing
+  // may expire or be lost, and both jumps show in /metrics.
+  constexpr long long kDay = 86'400'000;
+  test::KafkaMock kafka(test::kKafkaMockTopics, 3, 12);
+  REQUIRE(kafka.command("all-down").rfind("ok", 0) == 0);
+  const Run r = prepare("clock-jumps", kafka.bootstrap(),
+                        "buffer: {max_bytes: 512KiB, when_full: block, max_age: 1d}\n");
+  const fs::path offset = r.dir / "clock-offset-ms";
+  std::ofstream(offset) << "0\n";
+  setenv("IOT_GATEWAY_TEST_CLOCK_OFFSET_FILE", offset.c_str(), 1);
+  run_case(r, [&](const std::string& base) {
+    unsetenv("IOT_GATEWAY_TEST_CLOCK_OFFSET_FILE");  // only the gateway's clock steps
+    test::await([&] { return value_of(metrics(base), "iot_gateway_buffer_bytes") >= 400 * 1024; });
+    std::ofstream(offset) << -2 * kDay << "\n";
+    await_metrics(base, {"iot_gateway_clock_jumps_total{direction=\"backward\"} 1"});
+    check_serving(base);
+    std::ofstream(offset) << 30 * kDay << "\n";
+    await_metrics(base, {"iot_gateway_clock_jumps_total{direction=\"forward\"} 1"});
+    check_serving(base);
+    const std::string m = metrics(base);
+    CHECK(value_of(m, "iot_gateway_buffer_drops_total") <= 0);  // none counted (-1: no sample)
+    // The oldest record is minutes old, not 30 days.
+    CHECK(value_of(m, "iot_gateway_buffer_oldest_age_seconds") < 600);
+    REQUIRE(kafka.command("all-up").rfind("ok", 0) == 0);
+  });
+  const std::string log = test::slurp(r.log());
+  CHECK(log.find("the wall clock jumped back by 2d") != std::string::npos);
+  CHECK(log.find("the wall clock jumped forward by 32d") != std::string::npos);
+  CHECK(log.find("the buffer's record ages are kept") != std::string::npos);
+  CHECK(log.find("older than buffer.max_age") == std::string::npos);
+  account("wall-clock jumps (-2d, +32d)", kafka.bootstrap(), r);
+}
+
 TEST_CASE("fault matrix: the disk full") {
   // A small filesystem of its own (tmpfs) where the machine lets us mount one; else the
   // closest equivalent: a 2 MiB file size limit on the gateway (writes fail with EFBIG).

@@ -16,9 +16,12 @@
 
 #include "http/http_client.h"
 #include "http/server.h"
+#include "process.h"
+#include "raw_client.h"
 
 namespace {
 
+using test::RawClient;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -93,61 +96,6 @@ struct Server {
 int port_of(const std::string& address) {
   return std::stoi(address.substr(address.rfind(':') + 1));
 }
-
-// A plain TCP connection to 127.0.0.1.
-class RawClient {
- public:
-  explicit RawClient(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  }
-  ~RawClient() { close(); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  void send(const std::string& data) {
-    std::size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      REQUIRE(n > 0);
-      off += static_cast<std::size_t>(n);
-    }
-  }
-
-  // Reads until `needle` has arrived, the peer closes, or `timeout_ms` passes.
-  std::string read(int timeout_ms, const std::string& needle = "") {
-    const auto deadline = Clock::now() + milliseconds(timeout_ms);
-    while (!closed_ && (needle.empty() || received_.find(needle) == std::string::npos)) {
-      const long left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) break;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0)
-        closed_ = true;
-      else
-        received_.append(buf, static_cast<std::size_t>(n));
-    }
-    return received_;
-  }
-  bool closed() const { return closed_; }
-
- private:
-  int fd_ = -1;
-  bool closed_ = false;
-  std::string received_;
-};
 
 }  // namespace
 
@@ -314,17 +262,27 @@ TEST_CASE("http server: a client that does not read its answer is dropped") {
   CHECK(text.size() < (16u << 20));
 }
 
-TEST_CASE("http server: connections over max_connections are answered 503") {
+TEST_CASE("http server: when max_connections are busy answering, more are answered 503") {
+  gw::HttpServerStats stats;
   gw::HttpServerOptions o;
   o.max_connections = 2;
+  o.stats = &stats;
   Server s(o);
   const int port = port_of(s.server.bound_address());
+  // Both ask for 16 MiB and do not read them: busy, not waiting for a request.
   auto first = std::make_unique<RawClient>(port);
+  first->send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
   RawClient second(port);
+  second.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  first->read(kClientTimeoutMs, "\r\n\r\n");
+  second.read(kClientTimeoutMs, "\r\n\r\n");
   const auto res = gw::http_request("GET", s.url("/hello"), "", {}, kClientTimeoutMs);
   CHECK(res.error == "");
   CHECK(res.status == 503);
   CHECK(res.body == "{\"error\":\"too many connections (limit 2)\"}");
+  CHECK(stats.refused == 1);
+  CHECK(stats.evicted == 0);
+  CHECK(stats.open == 2);
 
   // Once one of them goes, there is room again.
   first.reset();
@@ -335,6 +293,41 @@ TEST_CASE("http server: connections over max_connections are answered 503") {
     if (status != 200) std::this_thread::sleep_for(milliseconds(10));
   }
   CHECK(status == 200);
+}
+
+TEST_CASE("http server: at max_connections a new connection evicts the longest waiting one") {
+  gw::HttpServerStats stats;
+  gw::HttpServerOptions o;
+  o.max_connections = 2;
+  o.stats = &stats;
+  Server s(o);
+  const int port = port_of(s.server.bound_address());
+  RawClient idle(port);  // has sent nothing
+  CHECK(test::await([&] { return stats.open == 1; }));
+  RawClient half(port);  // a slow client: half a request
+  half.send("GET /hello HTTP/1.1\r\nHost: x\r\n");
+  CHECK(test::await([&] { return stats.open == 2; }));
+
+  // A third client is served and keeps its connection; the one that waited longest made room.
+  RawClient third(port);
+  third.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(third.read(kClientTimeoutMs, "world").find("200 OK") != std::string::npos);
+  CHECK(idle.read(kClientTimeoutMs) == "");
+  CHECK(idle.closed());
+  CHECK_FALSE(half.closed());
+  // The next one evicts the half request: the third's keep-alive has waited less long.
+  const auto res = gw::http_request("GET", s.url("/hello"), "", {}, kClientTimeoutMs);
+  CHECK(res.status == 200);
+  CHECK(half.read(kClientTimeoutMs) == "");
+  CHECK(half.closed());
+  CHECK(stats.evicted == 2);
+  // The third's connection is still served.
+  third.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(third.read(kClientTimeoutMs, "GET|/echo").find("GET|/echo") != std::string::npos);
+  CHECK_FALSE(third.closed());
+  CHECK(stats.refused == 0);
+  CHECK(stats.accepted == 4);
+  CHECK(stats.answers[2] == 3);
 }
 
 TEST_CASE("http server: a slow client does not hold up the others") {

@@ -47,12 +47,19 @@ const std::vector<LiveKey>& live_keys() {
 
 const std::vector<RestartKey>& restart_keys() {
   static const std::vector<RestartKey> keys = {
-      GW_RESTART("gateway.id", gateway.id),       GW_RESTART("gateway.data_dir", gateway.data_dir),
-      GW_RESTART("simulator", simulator),         GW_RESTART("pipeline", pipeline),
-      GW_RESTART("buffer.sync", buffer.sync),     GW_RESTART("sinks.file", sinks.file),
-      GW_RESTART("sinks.kafka", sinks.kafka),     GW_RESTART("sinks.kafka.topics", sinks.topics),
-      GW_RESTART("sinks.druid", sinks.druid),     GW_RESTART("http.listen", http.listen),
+      GW_RESTART("gateway.id", gateway.id),
+      GW_RESTART("gateway.data_dir", gateway.data_dir),
+      GW_RESTART("simulator", simulator),
+      GW_RESTART("pipeline", pipeline),
+      GW_RESTART("buffer.sync", buffer.sync),
+      GW_RESTART("sinks.file", sinks.file),
+      GW_RESTART("sinks.kafka", sinks.kafka),
+      GW_RESTART("sinks.kafka.topics", sinks.topics),
+      GW_RESTART("sinks.druid", sinks.druid),
+      GW_RESTART("http.listen", http.listen),
       GW_RESTART("http.max_body", http.max_body),
+      GW_RESTART("http.max_connections", http.max_connections),
+      GW_RESTART("http.request_timeout", http.request_timeout),
   };
   return keys;
 }

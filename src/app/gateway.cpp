@@ -137,10 +137,16 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
   IngestQueue ingest;
   // The local endpoint. It must not keep the gateway from collecting data: if it cannot
   // listen, that is logged and the run goes on without it.
-  const ApiContext api{live, registry, board, *buffer, runners, wall, wall.now(), &ingest};
+  HttpServerStats http_stats;
+  const ApiContext api{live, registry,   board,   *buffer,    runners,
+                       wall, wall.now(), &ingest, &http_stats};
   HttpServerOptions http_options;
   http_options.listen = options.http.listen;
   http_options.max_body = static_cast<std::size_t>(options.http.max_body);
+  http_options.max_connections = static_cast<int>(options.http.max_connections);
+  http_options.read_timeout_ms = static_cast<int>(options.http.request_timeout);
+  http_options.write_timeout_ms = static_cast<int>(options.http.request_timeout);
+  http_options.stats = &http_stats;
   HttpServer http(http_options, make_api_handler(api));
   std::string http_error;
   if (http.start(http_error))

@@ -25,7 +25,8 @@ struct ApiContext {
   const std::vector<std::unique_ptr<SinkRunner>>& runners;
   Clock& wall;
   TimeMs started_at = 0;
-  IngestQueue* ingest = nullptr;  // POST /api/v1/events; null: not accepted
+  IngestQueue* ingest = nullptr;          // POST /api/v1/events; null: not accepted
+  const HttpServerStats* http = nullptr;  // the server's own counters on /metrics; null: none
 };
 
 // How long POST /api/v1/events waits for the run loop to commit the events.

@@ -86,6 +86,26 @@ void process_metrics(Text& t) {
   t.sample("process_start_time_seconds", "", static_cast<std::uint64_t>(start));
 }
 
+void http_metrics(Text& t, const HttpServerStats& s) {
+  const auto get = [](const auto& counter) { return counter.load(std::memory_order_relaxed); };
+  t.family("iot_gateway_http_connections_open", "gauge",
+           "Connections the local endpoint is serving now (at most http.max_connections).");
+  t.sample("iot_gateway_http_connections_open", "", get(s.open));
+  t.family("iot_gateway_http_connections_total", "counter",
+           "Connections to the local endpoint by what became of them: accepted; refused (503, "
+           "every connection busy); evicted (closed while waiting for a request, to make room); "
+           "timed_out (a request or an answer took longer than http.request_timeout).");
+  t.sample("iot_gateway_http_connections_total", label("result", "accepted"), get(s.accepted));
+  t.sample("iot_gateway_http_connections_total", label("result", "refused"), get(s.refused));
+  t.sample("iot_gateway_http_connections_total", label("result", "evicted"), get(s.evicted));
+  t.sample("iot_gateway_http_connections_total", label("result", "timed_out"), get(s.timed_out));
+  t.family("iot_gateway_http_responses_total", "counter",
+           "Answers of the local endpoint by status class (this scrape's own answer not yet).");
+  static constexpr const char* kClasses[] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  for (std::size_t i = 2; i < s.answers.size(); ++i)
+    t.sample("iot_gateway_http_responses_total", label("code", kClasses[i]), get(s.answers[i]));
+}
+
 }  // namespace
 
 std::string render_metrics(const ApiContext& c) {
@@ -236,6 +256,7 @@ std::string render_metrics(const ApiContext& c) {
   t.sample("iot_gateway_clock_jumps_total", label("direction", "forward"), st.clock_jumps_forward);
   t.sample("iot_gateway_clock_jumps_total", label("direction", "backward"),
            st.clock_jumps_backward);
+  if (c.http) http_metrics(t, *c.http);
   process_metrics(t);
   return t.str();
 }

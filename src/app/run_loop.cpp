@@ -107,17 +107,31 @@ void RunLoop::apply(const Options& effective) {
 void RunLoop::check_clock(TimeMs now) {
   const auto jump = jumps_.check(now, wall_.monotonic());
   if (!jump) return;
+  // The buffer's ages follow, in either mode: what it holds is as old as it was.
+  std::string buffer_note = "; the buffer's record ages are kept";
+  try {
+    buffer_.follow_clock_jump(*jump);
+    buffer_.expire();  // ages re-judged at once: nothing should have become older than it is
+  } catch (const std::exception& e) {
+    buffer_note =
+        std::string("; the buffer's record ages could not be moved along (") + e.what() + ")";
+  }
+  // Logged to the second: the two clocks are read a few microseconds apart.
+  const DurationMs rounded = (*jump + (*jump > 0 ? 500 : -500)) / 1000 * 1000;
   if (*jump > 0) {
     ++jumps_forward_;
-    log::warn("the wall clock jumped forward by " + format_duration(*jump) +
-              "; the simulated sensors skip the gap");
-    if (simulator_) simulator_->resume_at(now);
+    log::warn("the wall clock jumped forward by " + format_duration(rounded) +
+              (realtime_ ? "; the simulated sensors skip the gap" : "") + buffer_note);
+    if (simulator_ && realtime_) simulator_->resume_at(now);
   } else {
     ++jumps_backward_;
-    log::warn("the wall clock jumped back by " + format_duration(-*jump) +
-              "; the simulated sensors wait until it is back where it was, and windows that "
-              "fired stay fired");
+    log::warn("the wall clock jumped back by " + format_duration(-rounded) +
+              (realtime_ ? "; the simulated sensors wait until it is back where it was, and "
+                           "windows that fired stay fired"
+                         : "") +
+              buffer_note);
   }
+  board_.publish(status(), {});  // on /metrics at once, even while a commit is held up
 }
 
 bool RunLoop::run(const RunLoopHooks& hooks) {
@@ -132,6 +146,8 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
     if (hooks.each_turn) hooks.each_turn();
     if (hooks.reload)
       if (auto effective = hooks.reload()) apply(*effective);
+    // The buffer's times are wall-clock times in either mode (realtime: checked with `now`).
+    if (!realtime_) check_clock(wall_.now());
     if (!buffer_.has_room()) {  // buffer.when_full: block -- the sources pause
       commit();
       buffer_.wait_for_change(500);
@@ -232,6 +248,7 @@ bool RunLoop::commit() {
       break;
     }
     buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
+    check_clock(wall_.now());  // a gateway held up here still notices the clock stepping
   }
   pending_.clear();
   // A huge batch (the registry's devices at the start) must not pin its size for good.

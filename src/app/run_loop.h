@@ -50,7 +50,8 @@ class RunLoop {
   void fresh_start(std::optional<TimeMs> start = std::nullopt);
   bool commit();
   void apply(const Options& effective);
-  // Realtime: notices a wall-clock jump since the last turn and deals with it.
+  // Notices a wall-clock jump since the last turn: the buffer's times follow it; in realtime
+  // mode the simulated sensors skip a forward gap.
   void check_clock(TimeMs now);
 
   Options o_;

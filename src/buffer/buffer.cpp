@@ -541,6 +541,19 @@ void Buffer::notify_all() {
   changed_.notify();
 }
 
+void Buffer::follow_clock_jump(DurationMs jump) {
+  std::lock_guard lock(mutex_);
+  db_->exec("BEGIN IMMEDIATE");
+  try {
+    db_->prepare("UPDATE chunks SET created_ms = created_ms + ?").bind(1, jump).run();
+    db_->prepare("UPDATE dead_letters SET created_ms = created_ms + ?").bind(1, jump).run();
+    db_->exec("COMMIT");
+  } catch (...) {
+    db_->exec("ROLLBACK");
+    throw;
+  }
+}
+
 std::int64_t Buffer::expire() {
   std::int64_t dropped = 0;
   {

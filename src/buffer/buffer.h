@@ -133,6 +133,10 @@ class Buffer {
 
   // Deletes chunks older than max_age (counted as expired). Returns records deleted.
   std::int64_t expire();
+  // The wall clock stepped by `jump` (> 0 forward): moves every stored creation time along, so
+  // that ages (max_age, oldest age) stay true. Without it, a gateway whose clock is set forward
+  // (an RTC-less boot getting its date from NTP) would expire what it has not sent yet.
+  void follow_clock_jump(DurationMs jump);
   std::int64_t bytes() const;
   std::string path() const { return path_; }
   std::int64_t corruptions_set_aside() const { return corruptions_this_start_; }

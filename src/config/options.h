@@ -148,6 +148,8 @@ struct HttpOptions {
   std::string listen = "127.0.0.1:8080";
   std::optional<std::string> token;  // bearer token
   std::int64_t max_body = 1 << 20;
+  std::int64_t max_connections = 64;
+  DurationMs request_timeout = 10'000;
   // True if `listen` is a loopback address (127.0.0.0/8, ::1, localhost).
   bool loopback() const;
   bool operator==(const HttpOptions&) const = default;

@@ -325,6 +325,8 @@ void read_http(MapReader r, HttpOptions& o) {
   if (r.str("token", o.token) && o.token->empty())
     r.error("token", "http.token: must not be empty (leave it out for no token)");
   r.size("max_body", o.max_body, 1024);
+  r.integer("max_connections", o.max_connections, 1, 10'000);
+  r.duration("request_timeout", o.request_timeout, 100);
   if (!o.loopback() && !o.token)
     r.error("listen",
             "http.listen: '" + o.listen + "' is not a loopback address, so http.token is required");

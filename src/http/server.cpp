@@ -204,11 +204,15 @@ struct HttpServer::Impl {
     std::shared_ptr<Stream> stream;
   };
 
-  Impl(HttpServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+  Impl(HttpServerOptions o, Handler h)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        stats(options.stats ? *options.stats : own_stats) {}
 
   void run();
   void accept();
   void on_accept(const beast::error_code& ec, tcp::socket socket);
+  bool evict_longest_waiting();
   void shutdown();
   bool start_stream(std::shared_ptr<Session> session, std::shared_ptr<Stream> stream,
                     HttpStream produce);
@@ -216,6 +220,8 @@ struct HttpServer::Impl {
 
   const HttpServerOptions options;
   const Handler handler;
+  HttpServerStats own_stats;
+  HttpServerStats& stats;
   std::unique_ptr<asio::io_context> ioc;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_timer;
@@ -223,7 +229,7 @@ struct HttpServer::Impl {
   std::string bound;
 
   // Server-thread state.
-  int active = 0;     // connections being served
+  int active = 0;     // connections being served and not closed yet
   int rejecting = 0;  // connections being answered 503
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
 
@@ -235,7 +241,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Impl& server, tcp::socket socket, bool rejected)
       : server_(server), stream_(std::move(socket)), rejected_(rejected) {
-    ++(rejected_ ? server_.rejecting : server_.active);
+    if (rejected_) {
+      ++server_.rejecting;
+      server_.stats.refused.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      ++server_.active;
+      server_.stats.accepted.fetch_add(1, std::memory_order_relaxed);
+      server_.stats.open.fetch_add(1, std::memory_order_relaxed);
+    }
     beast::error_code ec;
     const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     remote_ = ec ? std::string("?") : format_endpoint(peer);
@@ -243,8 +256,16 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   ~Session() {
-    --(rejected_ ? server_.rejecting : server_.active);
+    release_slot();
+    if (rejected_) --server_.rejecting;
     server_.sessions.erase(this);
+  }
+
+  // Waiting for (the rest of) a request since `since`: may be evicted to make room.
+  bool evictable(std::chrono::steady_clock::time_point& since) const {
+    if (closed_ || rejected_ || !waiting_) return false;
+    since = waiting_since_;
+    return true;
   }
 
   void start() {
@@ -260,6 +281,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    release_slot();
     if (stream_state_) stream_state_->cancel();
     stream_.close();
   }
@@ -320,6 +342,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_.options.max_body);
     parser_->header_limit(kHttpHeaderLimit);
+    waiting_ = true;
+    waiting_since_ = std::chrono::steady_clock::now();
     stream_.expires_after(Ms(server_.options.read_timeout_ms));
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
@@ -364,6 +388,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read_error(const beast::error_code& ec) {
+    waiting_ = false;
     if (closed_ || ec == asio::error::operation_aborted) return;
     if (ec == bhttp::error::body_limit) {
       send_error(413, "request body over " + std::to_string(server_.options.max_body) + " bytes");
@@ -373,11 +398,14 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
                ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       send_error(400, "malformed request: " + ec.message());
     } else {
+      if (ec == beast::error::timeout)
+        server_.stats.timed_out.fetch_add(1, std::memory_order_relaxed);
       close();  // the client went away or timed out
     }
   }
 
   void on_request() {
+    waiting_ = false;
     auto& req = parser_->get();
     const bool head = req.method() == bhttp::verb::head;
     const bool keep_alive = req.keep_alive();
@@ -415,6 +443,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void send_reply(HttpReply reply, unsigned version, bool head, bool keep_alive) {
+    server_.stats.answered(reply.status);
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(version >= 11 ? 11 : 10);
     res->result(static_cast<unsigned>(reply.status));
@@ -427,9 +456,11 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     bhttp::async_write(
         stream_, *res,
         [self = shared_from_this(), res, keep_alive](const beast::error_code& ec, std::size_t) {
-          if (ec)
+          if (ec) {
+            if (ec == beast::error::timeout)
+              self->server_.stats.timed_out.fetch_add(1, std::memory_order_relaxed);
             self->close();
-          else if (keep_alive)
+          } else if (keep_alive)
             self->read_header();
           else
             self->linger_close();
@@ -442,6 +473,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   };
 
   void send_stream(HttpReply reply, unsigned version, bool head) {
+    server_.stats.answered(reply.status);
     auto h = std::make_shared<StreamHead>();
     h->res.version(version >= 11 ? 11 : 10);
     h->res.result(static_cast<unsigned>(reply.status));
@@ -498,6 +530,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       close();
       return;
     }
+    waiting_ = true;  // only for the client to close: may be evicted too
+    waiting_since_ = std::chrono::steady_clock::now();
     stream_.expires_after(Ms(std::min(server_.options.read_timeout_ms, kDrainTimeoutMs)));
     drain();
   }
@@ -514,10 +548,21 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
         });
   }
 
+  // Gives the connection's place back (once), when it is closed or destroyed.
+  void release_slot() {
+    if (rejected_ || released_) return;
+    released_ = true;
+    --server_.active;
+    server_.stats.open.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   Impl& server_;
   beast::tcp_stream stream_;
   const bool rejected_;
   bool closed_ = false;
+  bool released_ = false;
+  bool waiting_ = false;  // on the client: for a request's header or body, or to close
+  std::chrono::steady_clock::time_point waiting_since_;
   bool chunked_ = false;
   std::string remote_;
   beast::flat_buffer buffer_;
@@ -557,7 +602,7 @@ void HttpServer::Impl::on_accept(const beast::error_code& ec, tcp::socket socket
   }
   try {
     const int limit = options.max_connections;
-    if (limit <= 0 || active < limit) {
+    if (limit <= 0 || active < limit || evict_longest_waiting()) {
       std::make_shared<Session>(*this, std::move(socket), false)->start();
     } else if (rejecting < std::max(limit, 16)) {
       std::make_shared<Session>(*this, std::move(socket), true)->start();
@@ -569,6 +614,25 @@ void HttpServer::Impl::on_accept(const beast::error_code& ec, tcp::socket socket
     log::error(std::string("http: accepting a connection: ") + e.what());
   }
   accept();
+}
+
+// On the server thread: closes the connection that has waited longest for its request, if one
+// does; false if every connection is busy being answered.
+bool HttpServer::Impl::evict_longest_waiting() {
+  std::shared_ptr<Session> oldest;
+  std::chrono::steady_clock::time_point oldest_since{};
+  for (const auto& entry : sessions) {
+    auto s = entry.second.lock();
+    std::chrono::steady_clock::time_point since;
+    if (s && s->evictable(since) && (!oldest || since < oldest_since)) {
+      oldest = std::move(s);
+      oldest_since = since;
+    }
+  }
+  if (!oldest) return false;
+  oldest->close();
+  stats.evicted.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 // On the server thread: closes the listener and every connection, then ends the thread.

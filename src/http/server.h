@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/server_stats.h"
+
 namespace gw {
 
 struct HttpRequest {
@@ -49,16 +51,21 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:8080";  // "ip:port", "[ip6]:port" or "localhost:port"; port 0 =
                                           // ephemeral
   std::size_t max_body = 1 << 20;         // larger request bodies are answered 413
-  int max_connections = 64;               // more are answered 503 and closed; <= 0: no limit
+  int max_connections = 64;               // see below; <= 0: no limit
   int read_timeout_ms = 10000;   // to read one request (headers, then the body); idle keep-alive
   int write_timeout_ms = 10000;  // to write one response (or one chunk of a stream)
+  HttpServerStats* stats = nullptr;  // counted into when set; must outlive the server
 };
 
 // Every response carries Content-Length (streams: chunked), Server: iot-gateway and
 // Cache-Control: no-store. The server answers by itself: 400 to malformed HTTP, 413 to a body
 // over max_body, 431 to headers over 16 KiB, 500 {"error":"..."} when the handler throws, 503
-// over max_connections. A client that does not send a whole request within read_timeout_ms, or
-// does not take a response within write_timeout_ms, is dropped.
+// when max_connections are busy. A client that does not send a whole request within
+// read_timeout_ms (a deadline for the whole request, not per byte), or does not take a response
+// within write_timeout_ms, is dropped. At max_connections, a new connection takes the place of
+// the one that has waited longest for its request (idle keep-alive, or a request still coming
+// in: slow clients cannot starve the others); only when every connection is busy being answered
+// is it answered 503 and closed.
 class HttpServer {
  public:
   HttpServer(HttpServerOptions options, Handler handler);
