@@ -133,8 +133,8 @@ TEST_CASE("avro: a sales record in the seed's StoreSale schema, wire format and 
 TEST_CASE("avro: an events_geo record round-trips through python3-avro field by field") {
   const auto enc = load("events_geo");
   const gw::RecordEncoder records("gw-01");
-  const gw::Record r =
-      records.event_geo(gw::AccessEvent{kDevice.id, true, 1700000000123, "ev-2"}, kDevice);
+  const gw::Record r = records.event_geo(
+      gw::AccessEvent{std::string(kDevice.id), true, 1700000000123, "ev-2"}, kDevice);
   const auto decoded = round_trip(*enc, schema_path("events_geo"), r.value, 12345);
   const auto original = parse(r.value);
   CHECK(decoded == original);
@@ -147,7 +147,7 @@ TEST_CASE("avro: an events_geo record round-trips through python3-avro field by 
 
 TEST_CASE("avro: every stream's schema takes the gateway's record exactly") {
   const gw::RecordEncoder records("gw-01");
-  const gw::AccessEvent event{kDevice.id, false, 1700000000123, "ev-3"};
+  const gw::AccessEvent event{std::string(kDevice.id), false, 1700000000123, "ev-3"};
   gw::Alert alert;
   alert.window_start = 1700000000000;
   alert.window_end = 1700000060000;

@@ -64,7 +64,7 @@ int run_to_end(const fs::path& dir) {
 // message has the contract's key, and each key's records come in the file's order.
 void check_kafka_equals_files(const std::string& bootstrap, const fs::path& dir) {
   for (const auto& t : kTopics) {
-    INFO(t.name);
+    INFO("topic " << std::string(t.name));
     const auto file = test::read_lines(dir / "out" / (std::string(t.name) + ".ndjson"));
     const auto kafka = test::consume_with_kcat(bootstrap, t.name, "%k\t%s\n");
     CHECK(!file.empty());
@@ -81,6 +81,10 @@ void check_kafka_equals_files(const std::string& bootstrap, const fs::path& dir)
       if (std::find(seq.begin(), seq.end(), value) == seq.end()) seq.push_back(value);
     }
     CHECK(wrong_keys == 0);
+    std::size_t missing = 0;
+    for (const auto& v : want) missing += got.count(v) == 0;
+    INFO("file " << want.size() << ", kafka " << got.size() << " (" << kafka.size()
+                 << " messages), missing " << missing);
     CHECK(got == want);
     std::set<std::string> seen;
     for (const auto& v : file)
@@ -92,8 +96,10 @@ void check_kafka_equals_files(const std::string& bootstrap, const fs::path& dir)
 }  // namespace
 
 TEST_CASE("30-minute virtual run: Kafka holds exactly the file sink's records, keyed") {
-  // Enough partitions that the mock's ~5 MB per partition retention keeps everything.
-  test::KafkaMock kafka(test::kKafkaMockTopics, 3, 24);
+  // Enough partitions that the mock's retention (5 MB of message sets per partition, the oldest
+  // dropped beyond) keeps everything, even when a slow machine (sanitizers) sends small,
+  // poorly compressed batches: ~80 MB of EVENTS_GEO over 48 partitions.
+  test::KafkaMock kafka(test::kKafkaMockTopics, 3, 48);
   const fs::path dir = write_config("full", kafka.bootstrap(), "30m");
   REQUIRE(run_to_end(dir) == 0);
   check_kafka_equals_files(kafka.bootstrap(), dir);

@@ -23,7 +23,7 @@ std::string dev(int i) {
 DeviceRegistry registry(int n) {
   DeviceRegistry r;
   for (int i = 0; i < n; ++i) {
-    Device d;
+    DeviceSpec d;
     d.id = dev(i);
     d.store_id = "S";
     d.loc = "47.0,8.0";

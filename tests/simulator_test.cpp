@@ -56,7 +56,7 @@ TEST_CASE("device ids are UUID-shaped, stable for a seed, and placed within 150 
   REQUIRE(reg.size() == 30);
   const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   for (const auto& d : reg.all()) {
-    CHECK(std::regex_match(d.id, uuid));
+    CHECK(std::regex_match(std::string(d.id), uuid));
     const auto& store = *std::find_if(o.stores.begin(), o.stores.end(),
                                       [&](const StoreOptions& s) { return s.id == d.store_id; });
     CHECK(haversine_m(store.lat, store.lon, d.lat, d.lon) <= 150.0);

@@ -136,8 +136,12 @@ TEST_CASE("simulator: a snapshot records in-flight events, and restores them byt
   const std::string snap = sim.snapshot();
   rapidjson::Document doc;
   doc.Parse(snap.c_str());
-  REQUIRE(doc["version"].GetInt() == 1);
-  CHECK(doc["entities"].Size() == 33);  // 3 stores + 30 devices
+  REQUIRE(doc["version"].GetInt() == 2);
+  CHECK(doc["entities"].GetUint() == 33);  // 3 stores + 30 devices
+  CHECK(doc["seq"].Size() == 33);
+  CHECK(doc["next"].Size() == 33);
+  // Small: no ids, times relative to the earliest next event.
+  CHECK(snap.size() < 33 * 16 + doc["in_flight"].Size() * 40 + 200);
   CHECK(doc["in_flight"].Size() > 10);
 
   Simulator copy(o, reg, kT0);
@@ -222,11 +226,15 @@ TEST_CASE("simulator: restore rejects garbage, other versions and other setups, 
       "[]",
       "{}",
       R"({"version":"1"})",
-      edited(snap, [](auto& d) { d["version"].SetInt(2); }),
+      edited(snap, [](auto& d) { d["version"].SetInt(3); }),
       edited(snap, [](auto& d) { d["seed"].SetUint64(43); }),
-      edited(snap, [](auto& d) { d["entities"][5]["id"].SetString("nope"); }),
-      edited(snap, [](auto& d) { d["entities"].PopBack(); }),
-      edited(snap, [](auto& d) { d["entities"][4]["seq"].SetString("x"); }),
+      edited(snap, [](auto& d) { d["ids"].SetString("nope"); }),
+      edited(snap, [](auto& d) { d["entities"].SetUint(32); }),
+      edited(snap, [](auto& d) { d["seq"].PopBack(); }),
+      edited(snap, [](auto& d) { d["next"].PopBack(); }),
+      edited(snap, [](auto& d) { d["seq"][4].SetString("x"); }),
+      edited(snap, [](auto& d) { d["next"][4].SetInt64(-1); }),
+      edited(snap, [](auto& d) { d["base"].SetInt64(0); }),
       edited(snap, [](auto& d) { d["in_flight"][0][1].SetUint64(1'000'000); }),
       edited(snap, [](auto& d) { d["in_flight"][0][0].SetUint(99); }),
       edited(snap, [](auto& d) { d["in_flight"].PushBack(rapidjson::Value(7), d.GetAllocator()); }),
@@ -240,8 +248,8 @@ TEST_CASE("simulator: restore rejects garbage, other versions and other setups, 
     CHECK(target.snapshot() == before);
   }
   std::string error;
-  CHECK_FALSE(target.restore(edited(snap, [](auto& d) { d["version"].SetInt(2); }), error));
-  CHECK(error == "simulator snapshot: unsupported version 2");
+  CHECK_FALSE(target.restore(edited(snap, [](auto& d) { d["version"].SetInt(1); }), error));
+  CHECK(error == "simulator snapshot: unsupported version 1");
   Simulator later_start(o, reg, kT0 + 1);
   CHECK_FALSE(later_start.restore(snap, error));
   const auto other = options(7);

@@ -191,17 +191,17 @@ HttpReply devices(const ApiContext& c) {
   for (const auto& d : c.registry.all()) {
     w.StartObject();
     w.Key("deviceId");
-    w.String(d.id);
+    w.String(d.id.data(), static_cast<rapidjson::SizeType>(d.id.size()));
     w.Key("store_id");
-    w.String(d.store_id);
+    w.String(d.store_id.data(), static_cast<rapidjson::SizeType>(d.store_id.size()));
     w.Key("lat");
     w.Double(d.lat);
     w.Key("lon");
     w.Double(d.lon);
     w.Key("loc");
-    w.String(d.loc);
+    w.String(d.loc.data(), static_cast<rapidjson::SizeType>(d.loc.size()));
     w.Key("city");
-    w.String(d.city);
+    w.String(d.city.data(), static_cast<rapidjson::SizeType>(d.city.size()));
     w.EndObject();
   }
   w.EndArray();

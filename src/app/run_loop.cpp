@@ -1,5 +1,7 @@
 #include "app/run_loop.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 
 namespace gw {
@@ -7,10 +9,18 @@ namespace {
 
 // Event time covered by one iteration of the virtual-clock loop. Only affects batching.
 constexpr DurationMs kVirtualStep = 1000;
-// Realtime loop period: arrivals are taken in batches of this much wall time.
+// Realtime: the longest the loop sleeps (idle watermark, reloads, events pushed over HTTP).
 constexpr DurationMs kRealtimeTick = 100;
+// Realtime: records are committed (and so reach the sinks) this soon after they arrive, unless
+// the run state is so large (many devices) that committing it this often would write more than
+// kStateBytesPerSecond: then as often as that budget allows, at least once a second.
+constexpr DurationMs kRealtimeCommitInterval = 5;
+constexpr DurationMs kRealtimeCommitIntervalMax = 1000;
+constexpr std::int64_t kStateBytesPerSecond = 2 << 20;
 // A batch is committed once it holds this many records or this much wall time has passed.
 constexpr std::size_t kCommitRecords = 20'000;
+// The devices stream at the start: this many devices' records per commit.
+constexpr std::size_t kDevicesPerCommit = 5'000;
 constexpr DurationMs kCommitInterval = 250;
 constexpr DurationMs kExpireInterval = 60'000;
 constexpr DurationMs kProgressInterval = 60'000;
@@ -58,16 +68,14 @@ void RunLoop::fresh_start(std::optional<TimeMs> start) {
   start_ = start ? *start : realtime_ ? wall_.now() : o_.simulator.start_time;
   pipeline_ = std::make_unique<Pipeline>(o_.pipeline, registry_, RecordEncoder(o_.gateway.id));
   simulator_.reset();
+  devices_next_ = 0;
   if (o_.simulator.enabled)
     simulator_ = std::make_unique<Simulator>(o_.simulator, registry_, start_);
 }
 
 void RunLoop::resume() {
   const auto saved = buffer_.load_state();
-  if (!saved) {
-    pipeline_->emit_registry(pending_);
-    return;
-  }
+  if (!saved) return;
   const auto rs = decode_run_state(*saved);
   std::string error = "unreadable saved state";
   // A realtime run continues the run it was: same start, the downtime skipped below.
@@ -76,7 +84,10 @@ void RunLoop::resume() {
       (!simulator_ || simulator_->restore(rs->simulator, error))) {
     state_.completed = rs->completed;
     if (realtime_ && simulator_) simulator_->resume_at(wall_.now());
-    if (rs->registry_hash != state_.registry_hash) pipeline_->emit_registry(pending_);
+    devices_next_ =
+        rs->registry_hash != state_.registry_hash
+            ? 0
+            : static_cast<std::size_t>(std::min<std::uint64_t>(rs->devices_sent, registry_.size()));
     log::info(std::string("resumed from the buffer's last commit") +
               (state_.completed ? " (the bounded run had completed; draining only)" : "") +
               ", watermark " +
@@ -91,7 +102,6 @@ void RunLoop::resume() {
   else
     log::warn("cannot resume from the saved state (" + error + "): starting afresh");
   fresh_start();
-  pipeline_->emit_registry(pending_);
 }
 
 void RunLoop::apply(const Options& effective) {
@@ -153,6 +163,12 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
       buffer_.wait_for_change(500);
       continue;
     }
+    if (devices_next_ < registry_.size()) {  // the devices stream first, a slice a commit
+      devices_next_ = pipeline_->emit_registry(pending_, devices_next_, kDevicesPerCommit);
+      commit();
+      last_commit = wall_.monotonic();
+      continue;
+    }
     if (simulator_ && simulator_->finished()) {
       pipeline_->finish(pending_);
       log_reports(*pipeline_, realtime_);
@@ -190,9 +206,10 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
     const TimeMs mono = wall_.monotonic();
     for (; counted_ < pending_.size(); ++counted_)
       pending_bytes_ += static_cast<std::int64_t>(pending_[counted_].value.size());
+    const DurationMs interval = realtime_ ? realtime_commit_interval_ : kCommitInterval;
     if (pending_.size() >= kCommitRecords || pending_bytes_ >= commit_bytes_ ||
-        (!pending_.empty() && mono - last_commit >= kCommitInterval) || realtime_) {
-      if (!pending_.empty()) commit();
+        (!pending_.empty() && mono - last_commit >= interval)) {
+      commit();
       last_commit = mono;
     }
     if (realtime_ && mono - last_progress >= kProgressInterval) {
@@ -203,7 +220,15 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
       buffer_.expire();
       last_expire = mono;
     }
-    if (realtime_ || !simulator_) wall_.sleep_for(kRealtimeTick, stop_);
+    if (realtime_ || !simulator_) {
+      // Until the pending records are due, else until the next event arrives.
+      DurationMs wait = kRealtimeTick;
+      if (!pending_.empty())
+        wait = last_commit + interval - mono;
+      else if (simulator_ && realtime_)
+        wait = std::min(wait, simulator_->next_arrival() - wall_.now());
+      wall_.sleep_for(std::clamp<DurationMs>(wait, 1, kRealtimeTick), stop_);
+    }
   }
   commit();
   board_.publish(status(), {});
@@ -227,9 +252,13 @@ PipelineStatus RunLoop::status() const {
 // Commits the pending records with the state they leave behind, retrying while the buffer
 // cannot take them (full with `block`, or a failing disk) unless a stop is requested.
 bool RunLoop::commit() {
+  state_.devices_sent = devices_next_;
   state_.pipeline = pipeline_->snapshot();
   state_.simulator = simulator_ ? simulator_->snapshot() : std::string();
   const std::string state = encode_run_state(state_);
+  realtime_commit_interval_ =
+      std::clamp<DurationMs>(static_cast<DurationMs>(state.size()) * 1000 / kStateBytesPerSecond,
+                             kRealtimeCommitInterval, kRealtimeCommitIntervalMax);
   // Only `state` is needed from here on: no second copy of large snapshots between commits.
   state_.pipeline = std::string();
   state_.simulator = std::string();

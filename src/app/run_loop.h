@@ -73,6 +73,8 @@ class RunLoop {
   std::size_t counted_ = 0;         // records of pending_ already in pending_bytes_
   std::int64_t pending_bytes_ = 0;  // uncompressed
   std::int64_t commit_bytes_ = 0;
+  std::size_t devices_next_ = 0;             // the next device for the devices stream
+  DurationMs realtime_commit_interval_ = 5;  // see run_loop.cpp; set from the run state's size
 };
 
 }  // namespace gw

@@ -35,6 +35,8 @@ std::string encode_run_state(const RunState& s) {
   w.String(s.registry_hash);
   w.Key("completed");
   w.Bool(s.completed);
+  w.Key("devices_sent");
+  w.Uint64(s.devices_sent);
   w.Key("simulator");
   w.String(s.simulator);
   w.Key("pipeline");
@@ -56,6 +58,10 @@ std::optional<RunState> decode_run_state(const std::string& text) {
   s.fingerprint = d["fingerprint"].GetString();
   s.registry_hash = d["registry"].GetString();
   s.completed = d["completed"].GetBool();
+  if (d.HasMember("devices_sent")) {  // absent (older buffers): all of them
+    if (!d["devices_sent"].IsUint64()) return std::nullopt;
+    s.devices_sent = d["devices_sent"].GetUint64();
+  }
   s.simulator.assign(d["simulator"].GetString(), d["simulator"].GetStringLength());
   s.pipeline.assign(d["pipeline"].GetString(), d["pipeline"].GetStringLength());
   return s;

@@ -426,8 +426,10 @@ void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks
           "INSERT INTO dead_letters(sink, batch, stream, records, bytes, created_ms, reason, data) "
           "SELECT ?, ?, stream, records, bytes, ?, ?, data FROM chunks WHERE id = ?");
       auto count = db_->reuse("SELECT records FROM chunks WHERE id = ?");
-      auto update = db_->reuse("UPDATE chunks SET pending = pending & ~? WHERE id = ?");
-      auto done = db_->reuse("SELECT bytes FROM chunks WHERE id = ? AND pending = 0");
+      // A chunk that no other sink needs is deleted right away: clearing its last bit first
+      // would rewrite the whole row, blob included (the integer's size changes).
+      auto state = db_->reuse("SELECT pending, bytes FROM chunks WHERE id = ?");
+      auto update = db_->reuse("UPDATE chunks SET pending = ? WHERE id = ?");
       auto remove = db_->reuse("DELETE FROM chunks WHERE id = ?");
       for (const auto& c : chunks) {
         if (dead_letter_reason) {
@@ -443,16 +445,20 @@ void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks
           copy.run();
           add_counter(drop_counter(c.stream, DropReason::rejected), records);
         }
-        update.bind(1, bit).bind(2, c.id);
-        update.run();
-        done.bind(1, c.id);
-        if (done.step()) {
-          bytes_ -= done.int64(0);
-          done.reset();
+        state.bind(1, c.id);
+        if (!state.step()) {  // gone already (dropped, expired)
+          state.reset();
+          continue;
+        }
+        const std::int64_t left = state.int64(0) & ~bit, bytes = state.int64(1);
+        state.reset();
+        if (left != 0) {
+          update.bind(1, left).bind(2, c.id);
+          update.run();
+        } else {
+          bytes_ -= bytes;
           remove.bind(1, c.id);
           remove.run();
-        } else {
-          done.reset();
         }
       }
       release_batch(sink);

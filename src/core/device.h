@@ -2,26 +2,52 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace gw {
 
+// A device as the registry holds it: its strings are views into the registry's own storage
+// (or, outside a registry, into whatever the maker keeps alive).
 struct Device {
-  std::string id;  // UUID-shaped
+  std::string_view id;  // UUID-shaped
+  std::string_view store_id;
+  double lat = 0, lon = 0;
+  std::string_view country_code, region, city, timezone;
+  std::string_view loc;  // "lat,lon" exactly as registered
+};
+
+// A device being built (from a devices file, or generated): owns its strings.
+struct DeviceSpec {
+  std::string id;
   std::string store_id;
   double lat = 0, lon = 0;
   std::string country_code, region, city, timezone;
-  std::string loc;  // "lat,lon" exactly as registered
+  std::string loc;
+  Device view() const {
+    return {id, store_id, lat, lon, country_code, region, city, timezone, loc};
+  }
 };
 
 class DeviceRegistry {
  public:
-  // Returns false if the id is already present (the first one wins).
-  bool add(Device d);
+  DeviceRegistry() = default;
+  DeviceRegistry(DeviceRegistry&&) = default;
+  DeviceRegistry& operator=(DeviceRegistry&&) = default;
+  DeviceRegistry(const DeviceRegistry&) = delete;  // its devices point into its storage
+  DeviceRegistry& operator=(const DeviceRegistry&) = delete;
+
+  // Copies the device's strings in. Returns false if the id is already present (the first one
+  // wins).
+  bool add(const Device& d);
+  bool add(const DeviceSpec& d) { return add(d.view()); }
+  // Expected number of devices: reserves room for them.
+  void reserve(std::size_t devices);
   const Device* find(std::string_view id) const;
   std::optional<std::uint32_t> index_of(std::string_view id) const;
   const Device& at(std::uint32_t index) const { return devices_[index]; }
@@ -29,12 +55,21 @@ class DeviceRegistry {
   std::size_t size() const { return devices_.size(); }
 
  private:
+  // Strings stored once, in blocks that never move: ids and locations one after the other,
+  // the store-level strings (store, country, region, city, time zone) shared.
+  std::string_view store(std::string_view s);
+  std::string_view shared(std::string_view s);
+
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t block_left_ = 0;
+  char* block_next_ = nullptr;
+  std::unordered_set<std::string_view, Hash> shared_;
   std::vector<Device> devices_;
-  std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> index_;
+  std::unordered_map<std::string_view, std::uint32_t, Hash> index_;
 };
 
 }  // namespace gw

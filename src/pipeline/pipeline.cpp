@@ -133,8 +133,13 @@ Pipeline::Pipeline(const PipelineOptions& options, const DeviceRegistry& registr
       sales_(options.sales_window),
       alerts_(options.alerts.window, options.alerts.slide) {}
 
-void Pipeline::emit_registry(std::vector<Record>& out) const {
-  for (const auto& d : registry_.all()) out.push_back(encoder_.device(d));
+std::size_t Pipeline::emit_registry(std::vector<Record>& out, std::size_t first,
+                                    std::size_t count) const {
+  const std::size_t end =
+      first + std::min(count, registry_.size() - std::min(first, registry_.size()));
+  for (std::size_t i = first; i < end; ++i)
+    out.push_back(encoder_.device(registry_.at(static_cast<std::uint32_t>(i))));
+  return end;
 }
 
 void Pipeline::process(const Event& event, std::vector<Record>& out) {
@@ -219,10 +224,13 @@ void Pipeline::fire(std::vector<Record>& out) {
       out.push_back(encoder_.alert(a));
       ++counters_.alerts_out;
       char buf[256];
-      std::snprintf(
-          buf, sizeof buf, "device %s at store %s (%s): %lld rejections; window avg %.2f, std %.2f",
-          a.device->id.c_str(), a.device->store_id.c_str(), a.device->loc.c_str(),
-          static_cast<long long>(a.total_count_per_deviceid), a.avg_error_count, a.std_error_count);
+      std::snprintf(buf, sizeof buf,
+                    "device %.*s at store %.*s (%.*s): %lld rejections; window avg %.2f, std %.2f",
+                    static_cast<int>(a.device->id.size()), a.device->id.data(),
+                    static_cast<int>(a.device->store_id.size()), a.device->store_id.data(),
+                    static_cast<int>(a.device->loc.size()), a.device->loc.data(),
+                    static_cast<long long>(a.total_count_per_deviceid), a.avg_error_count,
+                    a.std_error_count);
       reports_.push_back({WindowReport::Kind::alerts, start, end, buf});
     }
   });
@@ -293,7 +301,8 @@ std::string Pipeline::snapshot() const {
     w.StartArray();
     for (const auto& [device, count] : counts) {
       w.StartArray();
-      w.String(registry_.at(device).id);
+      const std::string_view id = registry_.at(device).id;
+      w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
       w.Int64(count);
       w.EndArray();
     }

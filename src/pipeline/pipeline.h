@@ -48,8 +48,10 @@ class Pipeline {
   }
   Pipeline(const PipelineOptions& options, const DeviceRegistry& registry, RecordEncoder encoder);
 
-  // The devices stream: one record per registered device.
-  void emit_registry(std::vector<Record>& out) const;
+  // The devices stream: one record per registered device, from device `first` on, at most
+  // `count` of them. Returns the index past the last one emitted.
+  std::size_t emit_registry(std::vector<Record>& out, std::size_t first = 0,
+                            std::size_t count = SIZE_MAX) const;
   // Forwards the raw record(s) of `event`, adds it to its windows unless late, advances the
   // watermark and fires every window it passed.
   void process(const Event& event, std::vector<Record>& out);

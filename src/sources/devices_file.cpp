@@ -47,9 +47,9 @@ std::string get_string(const rapidjson::Value& obj, const char* name) {
 
 }  // namespace
 
-std::vector<Device> parse_devices_json(const std::string& file, const std::string& json,
-                                       Diagnostics& errors) {
-  std::vector<Device> out;
+std::vector<DeviceSpec> parse_devices_json(const std::string& file, const std::string& json,
+                                           Diagnostics& errors) {
+  std::vector<DeviceSpec> out;
   rapidjson::Document doc;
   doc.Parse(json.c_str(), json.size());
   if (doc.HasParseError()) {
@@ -65,7 +65,7 @@ std::vector<Device> parse_devices_json(const std::string& file, const std::strin
   for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
     const auto& item = doc[i];
     const std::string where = "device #" + std::to_string(i + 1);
-    Device d;
+    DeviceSpec d;
     d.id = get_string(item, "deviceId");
     const rapidjson::Value* location = nullptr;
     if (item.IsObject() && item.HasMember("payload") && item["payload"].IsObject() &&
@@ -91,7 +91,7 @@ std::vector<Device> parse_devices_json(const std::string& file, const std::strin
   return out;
 }
 
-std::vector<Device> read_devices_file(const std::string& file, Diagnostics& errors) {
+std::vector<DeviceSpec> read_devices_file(const std::string& file, Diagnostics& errors) {
   std::ifstream f(file, std::ios::binary);
   if (!f) {
     errors.push_back(

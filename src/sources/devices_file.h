@@ -13,9 +13,9 @@ namespace gw {
 
 // Parses `json` (the contents of `file`); problems are reported with the file's line:column.
 // Devices come back without store_id.
-std::vector<Device> parse_devices_json(const std::string& file, const std::string& json,
-                                       Diagnostics& errors);
+std::vector<DeviceSpec> parse_devices_json(const std::string& file, const std::string& json,
+                                           Diagnostics& errors);
 
-std::vector<Device> read_devices_file(const std::string& file, Diagnostics& errors);
+std::vector<DeviceSpec> read_devices_file(const std::string& file, Diagnostics& errors);
 
 }  // namespace gw

@@ -36,12 +36,17 @@ std::string format_loc(double lat, double lon) {
 }
 
 DeviceRegistry build_registry(const SimulatorOptions& o, Diagnostics& errors) {
+  std::vector<DeviceSpec> from_file;
+  if (o.devices_file) from_file = read_devices_file(*o.devices_file, errors);
+  std::size_t count = from_file.size();
+  for (const auto& store : o.stores) count += static_cast<std::size_t>(store.devices);
   DeviceRegistry registry;
+  registry.reserve(count);
   const DrawKey base = DrawKey(o.seed).combine("device");
   for (const auto& store : o.stores) {
     for (std::int64_t j = 0; j < store.devices; ++j) {
       const DrawKey k = base.combine(store.id).combine(static_cast<std::uint64_t>(j));
-      Device d;
+      DeviceSpec d;
       d.id = uuid_from_bits(k.combine("id-hi").bits(), k.combine("id-lo").bits());
       // Uniform over a disc of 150 m around the store.
       const double r = 150.0 * std::sqrt(k.combine("radius").unit());
@@ -55,21 +60,19 @@ DeviceRegistry build_registry(const SimulatorOptions& o, Diagnostics& errors) {
       d.region = store.region;
       d.city = store.city;
       d.timezone = store.timezone;
-      registry.add(std::move(d));
+      registry.add(d);
     }
   }
-  if (o.devices_file) {
-    for (auto& d : read_devices_file(*o.devices_file, errors)) {
-      double best = std::numeric_limits<double>::infinity();
-      for (const auto& store : o.stores) {
-        const double dist = haversine_m(d.lat, d.lon, store.lat, store.lon);
-        if (dist < best) {
-          best = dist;
-          d.store_id = store.id;
-        }
+  for (auto& d : from_file) {
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto& store : o.stores) {
+      const double dist = haversine_m(d.lat, d.lon, store.lat, store.lon);
+      if (dist < best) {
+        best = dist;
+        d.store_id = store.id;
       }
-      registry.add(std::move(d));
     }
+    registry.add(d);
   }
   return registry;
 }

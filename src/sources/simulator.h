@@ -25,7 +25,10 @@ class Simulator final : public Source {
  public:
   // `start`: event time of the beginning (start_time, or the wall clock in realtime mode).
   // Generates events with event time in [start, start + duration).
+  // `registry` must outlive the Simulator (its entities point to the devices' ids).
   Simulator(const SimulatorOptions& options, const DeviceRegistry& registry, TimeMs start);
+  Simulator(const Simulator&) = delete;  // its entities point into its own options_
+  Simulator& operator=(const Simulator&) = delete;
 
   void poll(TimeMs now, std::vector<Event>& out) override;
   TimeMs next_arrival() const override;
@@ -34,9 +37,10 @@ class Simulator final : public Source {
   TimeMs start() const { return start_; }
   TimeMs end() const { return end_; }
 
-  // Complete state as JSON ("version": 1): per entity its id, seq and next event time, plus
-  // every in-flight event as (entity, seq, event time); in-flight events are regenerated on
-  // restore, byte-identical. Canonical: equal states give equal snapshots.
+  // Complete state as JSON ("version": 2): per entity, in entity order, its seq and next event
+  // time (the entities checked by a hash of their kinds and ids), plus every in-flight event as
+  // (entity, seq, event time); in-flight events are regenerated on restore, byte-identical.
+  // Canonical: equal states give equal snapshots.
   std::string snapshot() const;
   // On a freshly constructed Simulator with the same options, registry and start: adopts the
   // snapshot's state. Returns false with `error` set, and changes nothing, if the snapshot is
@@ -58,7 +62,7 @@ class Simulator final : public Source {
   enum class Kind : std::uint8_t { sale = 0, access = 1 };
   struct Entity {
     Kind kind;
-    std::string id;  // store id or device id
+    std::string_view id;  // store id (options_.stores) or device id (the registry)
     DrawKey key;
     double mean_gap_ms;
     std::uint64_t seq = 0;                 // sequence number of the next event
@@ -98,6 +102,7 @@ class Simulator final : public Source {
   SimulatorOptions options_;
   TimeMs start_, end_;
   std::vector<Entity> entities_;
+  std::string entities_hash_;  // of every entity's kind and id, in order (hex)
   std::vector<Disruption> disruptions_;
   std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, GenLater> to_generate_;
   std::vector<Pending> in_flight_;  // a heap under ArrivalLater
