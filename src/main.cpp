@@ -9,6 +9,10 @@ int main(int argc, char** argv) {
   // mmap threshold that rises with the largest buffer freed, kept ~90 MiB of freed heap at
   // 100,000 devices (bench/README.md, S5).
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  // Setting the mmap threshold also fixes the trim threshold at 128 KiB: every thread's heap
+  // then gave memory back and took it again for each chunk of records (madvise, page faults).
+  // Up to 8 MiB of a heap's free top stays: ~5 % of a virtual Kafka run (bench/README.md, S3).
+  mallopt(M_TRIM_THRESHOLD, 8 << 20);
   // No fastbins: with millions of small records and librdkafka messages freed per minute, their
   // consolidation on every larger request cost ~5 % of a virtual run (bench/README.md, S3).
   mallopt(M_MXFAST, 0);

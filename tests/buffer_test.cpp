@@ -54,7 +54,7 @@ TEST_CASE("chunks round-trip and corrupt blobs are refused") {
   std::vector<const Record*> ptrs;
   for (const auto& r : in) ptrs.push_back(&r);
   const std::string blob = encode_chunk(ptrs);
-  std::vector<char> storage;
+  ChunkBytes storage;
   const auto out = decode_chunk(Stream::events_geo, blob, 1 << 20, storage);
   REQUIRE(out);
   REQUIRE(out->size() == in.size());

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "buffer/chunk_codec.h"
 #include "buffer/sqlite.h"
 #include "config/options.h"
 #include "core/clock.h"
@@ -37,7 +38,7 @@ struct BufferChunk {
   Stream stream = Stream::sales;
   std::int64_t raw_bytes = 0;       // the records' keys and values, uncompressed
   std::vector<RecordView> records;  // views into `data`: valid while the chunk lives
-  std::vector<char> data;           // the decoded frames
+  ChunkBytes data;                  // the decoded frames
 };
 
 // A sink as the buffer knows it: its name (stable across restarts) and the streams it takes.

@@ -23,11 +23,24 @@ class Writer {
     out_ += '}';
     first_ = false;  // the enclosing object, if any, has this member now
   }
+  // `k` is one of the contract's field names: nothing in it needs escaping.
   void Key(std::string_view k) {
     if (!first_) out_ += ',';
     first_ = false;
-    String(k);
-    out_ += ':';
+    out_ += '"';
+    out_.append(k);
+    out_.append("\":", 2);
+  }
+  // A string known to need no escaping (timestamps, the contract's constants).
+  void PlainString(std::string_view v) {
+    out_ += '"';
+    out_.append(v);
+    out_ += '"';
+  }
+  // Already-encoded JSON, e.g. the closing `,"gateway_id":"..."}` every record ends with.
+  void Raw(std::string_view json) {
+    out_.append(json);
+    first_ = false;
   }
   void String(std::string_view v) {
     out_ += '"';
@@ -123,10 +136,14 @@ void field(Writer& w, std::string_view k, std::string_view v) {
   key(w, k);
   str(w, v);
 }
+void plain_field(Writer& w, std::string_view k, std::string_view v) {
+  key(w, k);
+  w.PlainString(v);
+}
 void time_field(Writer& w, std::string_view k, TimeMs t) {
   char buf[kIso8601Size];
   write_iso8601(buf, t);
-  field(w, k, std::string_view(buf, sizeof buf));
+  plain_field(w, k, std::string_view(buf, sizeof buf));
 }
 
 // A record of `stream` keyed `record_key`, with a value writer set up on it.
@@ -141,6 +158,13 @@ struct Building {
 
 }  // namespace
 
+RecordEncoder::RecordEncoder(std::string gateway_id) : gateway_id_(std::move(gateway_id)) {
+  Writer w(closing_);
+  w.Raw("");  // after the record's other fields
+  field(w, "gateway_id", gateway_id_);
+  closing_ += '}';
+}
+
 Record RecordEncoder::sale(const SaleEvent& e) const {
   Building b(Stream::sales, e.store_id);
   Writer& w = b.w;
@@ -151,8 +175,7 @@ Record RecordEncoder::sale(const SaleEvent& e) const {
   key(w, "sale_ts");
   w.Int64(e.sale_ts);
   field(w, "event_id", e.event_id);
-  field(w, "gateway_id", gateway_id_);
-  w.EndObject();
+  w.Raw(closing_);
   return std::move(b.record);
 }
 
@@ -173,8 +196,7 @@ Record RecordEncoder::device(const Device& d) const {
   field(w, "timezone", d.timezone);
   w.EndObject();
   w.EndObject();
-  field(w, "gateway_id", gateway_id_);
-  w.EndObject();
+  w.Raw(closing_);
   return std::move(b.record);
 }
 
@@ -183,16 +205,15 @@ Record RecordEncoder::event(const AccessEvent& e) const {
   Writer& w = b.w;
   w.StartObject();
   field(w, "deviceId", e.device_id);
-  field(w, "messageName", kAccessMessageName);
+  plain_field(w, "messageName", kAccessMessageName);
   key(w, "payload");
   w.StartObject();
-  field(w, "notificationName", e.rejected ? kAccessRejected : kAccessGranted);
+  plain_field(w, "notificationName", e.rejected ? kAccessRejected : kAccessGranted);
   time_field(w, "eventTimestamp", e.event_ts);
   w.EndObject();
   time_field(w, "timestamp", e.event_ts);
   field(w, "event_id", e.event_id);
-  field(w, "gateway_id", gateway_id_);
-  w.EndObject();
+  w.Raw(closing_);
   return std::move(b.record);
 }
 
@@ -205,13 +226,12 @@ Record RecordEncoder::event_geo(const AccessEvent& e, const Device& d) const {
   field(w, "deviceCity", d.city);
   field(w, "deviceRegion", d.region);
   field(w, "deviceLocation", d.loc);
-  field(w, "messageName", kAccessMessageName);
-  field(w, "eventNotificationName", e.rejected ? kAccessRejected : kAccessGranted);
+  plain_field(w, "messageName", kAccessMessageName);
+  plain_field(w, "eventNotificationName", e.rejected ? kAccessRejected : kAccessGranted);
   time_field(w, "timestamp", e.event_ts);
   time_field(w, "eventTimestamp", e.event_ts);
   field(w, "event_id", e.event_id);
-  field(w, "gateway_id", gateway_id_);
-  w.EndObject();
+  w.Raw(closing_);
   return std::move(b.record);
 }
 
@@ -226,8 +246,7 @@ Record RecordEncoder::sales_aggregate(const SalesAggregate& a) const {
   w.Int64(a.aggregated_sales);
   key(w, "sales_count");
   w.Int64(a.sales_count);
-  field(w, "gateway_id", gateway_id_);
-  w.EndObject();
+  w.Raw(closing_);
   return std::move(b.record);
 }
 
@@ -246,8 +265,7 @@ Record RecordEncoder::alert(const Alert& a) const {
   w.Double(a.avg_error_count);
   key(w, "std_error_count");
   w.Double(a.std_error_count);
-  field(w, "gateway_id", gateway_id_);
-  w.EndObject();
+  w.Raw(closing_);
   return std::move(b.record);
 }
 

@@ -27,7 +27,7 @@ struct Alert {
 // Encodes one record; gateway_id is stamped on every record.
 class RecordEncoder {
  public:
-  explicit RecordEncoder(std::string gateway_id) : gateway_id_(std::move(gateway_id)) {}
+  explicit RecordEncoder(std::string gateway_id);
   Record sale(const SaleEvent& e) const;
   Record device(const Device& d) const;
   Record event(const AccessEvent& e) const;
@@ -35,9 +35,12 @@ class RecordEncoder {
   Record sales_aggregate(const SalesAggregate& a) const;
   Record alert(const Alert& a) const;
   const std::string& gateway_id() const { return gateway_id_; }
+  // How every record's value ends: `,"gateway_id":"<the id, escaped>"}`.
+  const std::string& closing() const { return closing_; }
 
  private:
   std::string gateway_id_;
+  std::string closing_;  // `,"gateway_id":"...."}`: the end of every record, encoded once
 };
 
 inline constexpr std::string_view kAccessMessageName = "operatingNotification";

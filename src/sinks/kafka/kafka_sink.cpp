@@ -16,10 +16,18 @@ std::size_t find_field(std::string_view json, std::string_view field) {
             : std::string_view::npos;
 }
 
-// The value of "event_id" in a record we encoded ourselves, or "".
-std::string_view event_id_of(std::string_view json) {
+// The value of "event_id" in a record we encoded ourselves, or "". Where the record has one, it
+// is the field before the closing gateway_id (`closing`): looked for there first.
+std::string_view event_id_of(std::string_view json, std::string_view closing) {
   static constexpr std::string_view kField = "\"event_id\":\"";
-  const auto at = find_field(json, kField);
+  std::size_t at = std::string_view::npos;
+  if (json.size() > closing.size() + kField.size() + 1 && json.ends_with(closing)) {
+    const std::string_view body = json.substr(0, json.size() - closing.size());
+    const std::size_t from = body.size() > 96 ? body.size() - 96 : 0;  // field + a long id
+    at = body.substr(from).rfind(kField);
+    if (at != std::string_view::npos) at += from;
+  }
+  if (at == std::string_view::npos) at = find_field(json, kField);
   if (at == std::string_view::npos) return {};
   const auto start = at + kField.size();
   const auto end = json.find('"', start);
@@ -105,7 +113,8 @@ KafkaSink::KafkaSink(const Options& options, rd_kafka_t* rk,
       connection_(std::move(connection)),
       gateway_id_(options.gateway.id),
       watermark_delay_(options.pipeline.watermark_delay),
-      encoder_(options) {
+      encoder_(options),
+      closing_(RecordEncoder(options.gateway.id).closing()) {
   // Event times are wall-clock times only with the realtime clock.
   connection_->per_record = options.simulator.clock == ClockKind::realtime;
   for (std::size_t i = 0; i < kStreamCount; ++i)
@@ -217,7 +226,7 @@ void KafkaSink::submit(const Batch& b) {
       opaque = &slot;
     }
     const std::string_view value = avro ? std::string_view(encoded) : r.value;
-    const std::string_view event_id = event_id_of(r.value);
+    const std::string_view event_id = event_id_of(r.value, closing_);
     while (true) {
       rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
       rd_kafka_header_add(headers, "gateway_id", -1, gateway_id_.data(),

@@ -24,6 +24,7 @@
 #include "config/options.h"
 #include "core/clock.h"
 #include "core/histogram.h"
+#include "core/records.h"
 #include "sinks/kafka/value_encoder.h"
 #include "sinks/sink.h"
 
@@ -86,6 +87,7 @@ class KafkaSink final : public Sink {
   std::string gateway_id_;
   DurationMs watermark_delay_;
   ValueEncoder encoder_;
+  std::string closing_;  // how every record's value ends (RecordEncoder::closing)
   SinkHealth health_;
   std::deque<std::unique_ptr<BatchState>> in_flight_;  // oldest first
 };
