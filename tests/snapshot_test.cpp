@@ -286,6 +286,8 @@ TEST_CASE("pipeline: restore rejects garbage, unknown devices and other window s
       edited(snap, [](auto& d) { d["sales_windows"][0]["sales"][0][0].SetUint(9); }),
       edited(snap, [](auto& d) { d["alert_windows"][0]["rejections"][0][1].SetInt64(0); }),
       edited(snap, [](auto& d) { d["alert_windows"][0]["rejections"][0][0].SetString("x"); }),
+      edited(snap, [](auto& d) { d["alert_windows"][0]["rejections"][0][0].SetUint(99'999); }),
+      edited(snap, [](auto& d) { d["devices"].SetString("0000000000000000"); }),
       Simulator(o, reg, kT0).snapshot(),
   };
   for (const auto& data : bad) {
@@ -296,13 +298,13 @@ TEST_CASE("pipeline: restore rejects garbage, unknown devices and other window s
   }
   std::string error;
   CHECK_FALSE(target.restore(
-      edited(snap, [](auto& d) { d["alert_windows"][0]["rejections"][0][0].SetString("x"); }),
+      edited(snap, [](auto& d) { d["alert_windows"][0]["rejections"][0][0].SetUint(99'999); }),
       error));
-  CHECK(error == "pipeline snapshot: unknown device x");
+  CHECK(error == "pipeline snapshot: unknown device index 99999");
   const DeviceRegistry other = registry(options(7));
   Pipeline elsewhere(po, other, RecordEncoder("gw"));
   CHECK_FALSE(elsewhere.restore(snap, error));
-  CHECK(error.find("unknown device") != std::string::npos);
+  CHECK(error == "pipeline snapshot: taken with another device registry");
   CHECK(target.restore(snap, error));
   CHECK(target.snapshot() == snap);
 }

@@ -16,7 +16,7 @@ constexpr DurationMs kRealtimeTick = 100;
 // kStateBytesPerSecond: then as often as that budget allows, at least once a second.
 constexpr DurationMs kRealtimeCommitInterval = 5;
 constexpr DurationMs kRealtimeCommitIntervalMax = 1000;
-constexpr std::int64_t kStateBytesPerSecond = 2 << 20;
+constexpr std::int64_t kStateBytesPerSecond = 4 << 20;
 // A batch is committed once it holds this many records or this much wall time has passed.
 constexpr std::size_t kCommitRecords = 20'000;
 // The devices stream at the start: this many devices' records per commit.

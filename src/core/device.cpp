@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/random.h"
+
 namespace gw {
 namespace {
 
@@ -42,6 +44,7 @@ bool DeviceRegistry::add(const Device& d) {
   kept.city = shared(d.city);
   kept.timezone = shared(d.timezone);
   index_.emplace(kept.id, static_cast<std::uint32_t>(devices_.size()));
+  ids_hash_ = DrawKey(ids_hash_).combine(kept.id).bits();
   devices_.push_back(kept);
   return true;
 }

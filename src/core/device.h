@@ -53,6 +53,8 @@ class DeviceRegistry {
   const Device& at(std::uint32_t index) const { return devices_[index]; }
   const std::vector<Device>& all() const { return devices_; }
   std::size_t size() const { return devices_.size(); }
+  // A hash of every device's id, in order: which registry device indices refer to.
+  std::uint64_t ids_hash() const { return ids_hash_; }
 
  private:
   // Strings stored once, in blocks that never move: ids and locations one after the other,
@@ -70,6 +72,7 @@ class DeviceRegistry {
   std::unordered_set<std::string_view, Hash> shared_;
   std::vector<Device> devices_;
   std::unordered_map<std::string_view, std::uint32_t, Hash> index_;
+  std::uint64_t ids_hash_ = 0;
 };
 
 }  // namespace gw

@@ -14,7 +14,7 @@
 namespace gw {
 namespace {
 
-constexpr int kSnapshotVersion = 1;
+constexpr int kSnapshotVersion = 2;
 using Value = rapidjson::Value;
 
 constexpr std::pair<const char*, std::uint64_t PipelineCounters::*> kCounterFields[] = {
@@ -90,7 +90,7 @@ bool read_sales(const Value& doc, SalesWindows::State& state, std::string& error
   return true;
 }
 
-// "alert_windows": [{"start": t, "rejections": [[deviceId, count], ...]}].
+// "alert_windows": [{"start": t, "rejections": [[device index, count], ...]}].
 bool read_alerts(const Value& doc, const DeviceRegistry& registry, AlertWindows::State& state,
                  std::string& error) {
   const Value* windows = member(doc, "alert_windows");
@@ -107,16 +107,16 @@ bool read_alerts(const Value& doc, const DeviceRegistry& registry, AlertWindows:
       return false;
     }
     for (const auto& c : rejections->GetArray()) {
-      if (!c.IsArray() || c.Size() != 2 || !c[0].IsString() || !c[1].IsInt64()) {
-        error = "an alert window has an entry other than [deviceId, count]";
+      if (!c.IsArray() || c.Size() != 2 || !c[0].IsUint() || !c[1].IsInt64()) {
+        error = "an alert window has an entry other than [device index, count]";
         return false;
       }
-      const auto device = registry.index_of(text(c[0]));
-      if (!device) {
-        error = cat({"unknown device ", text(c[0])});
+      const std::uint32_t device = c[0].GetUint();
+      if (device >= registry.size()) {
+        error = cat({"unknown device index ", std::to_string(device)});
         return false;
       }
-      state[start].emplace_back(*device, c[1].GetInt64());
+      state[start].emplace_back(device, c[1].GetInt64());
     }
   }
   return true;
@@ -131,7 +131,11 @@ Pipeline::Pipeline(const PipelineOptions& options, const DeviceRegistry& registr
       encoder_(std::move(encoder)),
       watermark_(options.watermark_delay),
       sales_(options.sales_window),
-      alerts_(options.alerts.window, options.alerts.slide) {}
+      alerts_(options.alerts.window, options.alerts.slide) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(registry.ids_hash()));
+  devices_hash_ = hex;
+}
 
 std::size_t Pipeline::emit_registry(std::vector<Record>& out, std::size_t first,
                                     std::size_t count) const {
@@ -244,6 +248,8 @@ std::string Pipeline::snapshot() const {
   w.Int(kSnapshotVersion);
   w.Key("kind");
   w.String("pipeline");
+  w.Key("devices");  // the registry the device indices refer to
+  w.String(devices_hash_);
   w.Key("sales_window");
   w.Int64(options_.sales_window);
   w.Key("alert_window");
@@ -297,12 +303,11 @@ std::string Pipeline::snapshot() const {
     w.StartObject();
     w.Key("start");
     w.Int64(start);
-    w.Key("rejections");  // [deviceId, count], in device-index order
+    w.Key("rejections");  // [device index, count], in device-index order
     w.StartArray();
     for (const auto& [device, count] : counts) {
       w.StartArray();
-      const std::string_view id = registry_.at(device).id;
-      w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+      w.Uint(device);
       w.Int64(count);
       w.EndArray();
     }
@@ -330,6 +335,9 @@ bool Pipeline::restore(std::string_view data, std::string& error) {
     return fail(cat({"unsupported version ", std::to_string(version->GetInt())}));
   const Value* kind = member(doc, "kind");
   if (!kind || !kind->IsString() || text(*kind) != "pipeline") return fail("not a pipeline's");
+  const Value* devices = member(doc, "devices");
+  if (!devices || !devices->IsString() || text(*devices) != devices_hash_)
+    return fail("taken with another device registry");
   std::int64_t sales_window = 0, alert_window = 0, alert_slide = 0;
   if (!get_i64(doc, "sales_window", sales_window) || !get_i64(doc, "alert_window", alert_window) ||
       !get_i64(doc, "alert_slide", alert_slide))

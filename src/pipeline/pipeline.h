@@ -67,8 +67,9 @@ class Pipeline {
   std::vector<WindowReport> take_reports() { return std::exchange(reports_, {}); }
   const RecordEncoder& encoder() const { return encoder_; }
 
-  // Complete state as JSON ("version": 1): watermark, open sales windows, open alert windows
-  // (devices by deviceId) and counters; not the reports. Equal states give equal snapshots.
+  // Complete state as JSON ("version": 2): watermark, open sales windows, open alert windows
+  // (devices by registry index, the registry checked by a hash of its ids) and counters; not the
+  // reports. Equal states give equal snapshots.
   std::string snapshot() const;
   // On a Pipeline with the same options and registry: adopts the snapshot's state, so that it
   // goes on exactly as the snapshotted one would have. False with `error`, nothing changed,
@@ -89,6 +90,7 @@ class Pipeline {
   AlertWindows alerts_;
   PipelineCounters counters_;
   std::vector<WindowReport> reports_;
+  std::string devices_hash_;  // DeviceRegistry::ids_hash, in hex: in every snapshot
 };
 
 }  // namespace gw

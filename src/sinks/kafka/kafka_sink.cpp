@@ -68,7 +68,7 @@ std::map<std::string, std::string> KafkaSink::default_properties() {
   return {{"enable.idempotence", "true"},
           {"acks", "all"},
           {"compression.type", "lz4"},
-          {"linger.ms", "5"},
+          {"linger.ms", "1"},
           {"message.timeout.ms", "30000"},
           {"queue.buffering.max.messages", "100000"},
           {"socket.connection.setup.timeout.ms", "10000"},
