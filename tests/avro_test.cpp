@@ -152,7 +152,7 @@ TEST_CASE("avro: every stream's schema takes the gateway's record exactly") {
   alert.window_start = 1700000000000;
   alert.window_end = 1700000060000;
   alert.total_count_per_deviceid = 17;
-  alert.device = &kDevice;
+  alert.device = kDevice;
   alert.avg_error_count = 2.0 / 3.0;
   alert.std_error_count = 0.1;
   const std::pair<std::string, gw::Record> cases[] = {

@@ -69,6 +69,27 @@ TEST_CASE("chunks round-trip and corrupt blobs are refused") {
   CHECK_FALSE(decode_chunk(Stream::events_geo, "xx", 1 << 20, storage));
 }
 
+TEST_CASE("chunks written by earlier versions (legacy checksum) are still read") {
+  // encode_chunk() of the version before XXH3, for two events records.
+  const std::string legacy(
+      "\x42\x00\x00\x00\x00\x00\x00\x00\x27\x63\xa9\xd7\x27\x1d\x0e\x3b\xf1\x05\x05\x64"
+      "\x65\x76\x2d\x31\x1a\x7b\x22\x64\x65\x76\x69\x63\x65\x49\x64\x22\x3a\x22\x13\x00"
+      "\x81\x22\x2c\x22\x6e\x22\x3a\x31\x7d\x21\x00\x1e\x32\x21\x00\x90\x32\x22\x2c\x22"
+      "\x6e\x22\x3a\x32\x7d",
+      65);
+  ChunkBytes storage;
+  const auto out = decode_chunk(Stream::events, legacy, 1 << 20, storage);
+  REQUIRE(out);
+  REQUIRE(out->size() == 2);
+  CHECK((*out)[0].key == "dev-1");
+  CHECK((*out)[0].value == "{\"deviceId\":\"dev-1\",\"n\":1}");
+  CHECK((*out)[1].key == "dev-2");
+  CHECK((*out)[1].value == "{\"deviceId\":\"dev-2\",\"n\":2}");
+  std::string bad = legacy;
+  bad[9] ^= 1;  // its checksum
+  CHECK_FALSE(decode_chunk(Stream::events, bad, 1 << 20, storage));
+}
+
 TEST_CASE("records and state survive reopening; each sink confirms on its own; file is 0600") {
   const auto g = gateway_in("reopen");
   VirtualClock clock(1'000'000);

@@ -158,7 +158,7 @@ TEST_CASE("records: escapes and numbers are byte for byte what RapidJSON's Write
   d.timezone = "Europe/Zurich";
   const RecordEncoder enc("gw-\\1");
   for (const double avg : {0.0, 1.0, 0.1, 1.0 / 3.0, 2.5e-7, 123456789.125, 1e300, -4.75}) {
-    const Alert a{kT0, kT0 + 60'000, 17, &d, avg, avg * 2};
+    const Alert a{kT0, kT0 + 60'000, 17, d, avg, avg * 2};
     Reference ref;
     auto& w = ref.w;
     auto field = [&](const char* k, std::string_view v) { ref.field(k, v); };

@@ -114,7 +114,7 @@ TEST_CASE("amounts are uniform in range, rates follow the intervals, disruptions
     }
     const auto& a = std::get<AccessEvent>(e);
     ++access;
-    const Device& d = *reg.find(a.device_id);
+    const Device d = *reg.find(a.device_id);
     const bool inside = haversine_m(47.3707, 8.5206, d.lat, d.lon) <= 100;  // around DEF
     if (inside && a.event_ts >= from && a.event_ts < until) {
       ++in_circle;
@@ -144,7 +144,7 @@ TEST_CASE("the 1,000-device Zürich registry loads, each device at its nearest s
   o.devices_file = std::string(PROJECT_DIR) + "/data/devices_zurich.json";
   const auto reg = registry(o);
   REQUIRE(reg.size() == 1000);
-  const Device* d = reg.find("b90f632f-02a2-475b-a0bd-a4353b26fd84");
+  const auto d = reg.find("b90f632f-02a2-475b-a0bd-a4353b26fd84");
   REQUIRE(d);
   CHECK(d->loc == "47.3757424811726,8.529675964932226");
   CHECK(d->city == "Zürich");

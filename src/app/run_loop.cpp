@@ -20,7 +20,9 @@ constexpr std::int64_t kStateBytesPerSecond = 4 << 20;
 // A batch is committed once it holds this many records or this much wall time has passed.
 constexpr std::size_t kCommitRecords = 20'000;
 // The devices stream at the start: this many devices' records per commit.
-constexpr std::size_t kDevicesPerCommit = 5'000;
+constexpr std::size_t kDevicesPerCommit = 1'000;
+// Realtime catching up: event time taken per turn.
+constexpr DurationMs kCatchUpStep = 100;
 constexpr DurationMs kCommitInterval = 250;
 constexpr DurationMs kExpireInterval = 60'000;
 constexpr DurationMs kProgressInterval = 60'000;
@@ -185,7 +187,14 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
       virtual_clock_.advance_to(now);
     }
     events.clear();
-    if (simulator_) simulator_->poll(now, events);
+    // Realtime, when the loop fell behind (the devices stream at the start, a slow disk): the
+    // arrivals are taken kCatchUpStep of event time at a time, each step committed on its own,
+    // so that no batch (and no chunk in memory) grows with how far behind it was.
+    TimeMs poll_to = now;
+    if (realtime_ && simulator_ && simulator_->next_arrival() < now - kCatchUpStep)
+      poll_to = simulator_->next_arrival() + kCatchUpStep;
+    const bool behind = poll_to < now;
+    if (simulator_) simulator_->poll(poll_to, events);
     for (const Event& e : events) pipeline_->process(e, pending_);
     // Events pushed over HTTP: committed right away, and only then acknowledged.
     if (auto batches = ingest_.take(); !batches.empty()) {
@@ -208,7 +217,7 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
       pending_bytes_ += static_cast<std::int64_t>(pending_[counted_].value.size());
     const DurationMs interval = realtime_ ? realtime_commit_interval_ : kCommitInterval;
     if (pending_.size() >= kCommitRecords || pending_bytes_ >= commit_bytes_ ||
-        (!pending_.empty() && mono - last_commit >= interval)) {
+        (!pending_.empty() && (behind || mono - last_commit >= interval))) {
       commit();
       last_commit = mono;
     }
@@ -220,7 +229,7 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
       buffer_.expire();
       last_expire = mono;
     }
-    if (realtime_ || !simulator_) {
+    if ((realtime_ && !behind) || !simulator_) {
       // Until the pending records are due, else until the next event arrives.
       DurationMs wait = kRealtimeTick;
       if (!pending_.empty())

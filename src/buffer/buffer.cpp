@@ -344,7 +344,8 @@ std::int64_t Buffer::bytes() const {
   return bytes_;
 }
 
-std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& cursor) {
+std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& cursor,
+                                            const ChunkLimit& limit) {
   SinkCursor from = cursor;
   while (true) {
     BufferChunk c;
@@ -361,6 +362,10 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
             .bind(2, from.after[stream_index(*it)])
             .bind(3, sink_bits_[sink]);
         if (q.step()) {
+          if ((limit.stream && *limit.stream != *it) || q.int64(1) > limit.max_raw_bytes) {
+            q.reset();
+            return std::nullopt;
+          }
           found = true;
           c.id = q.int64(0);
           c.stream = *it;

@@ -82,6 +82,12 @@ struct BufferStats {
 
 enum class CommitResult { ok, no_room, failed };
 
+// What the next chunk handed to a sink may be (Buffer::next_for).
+struct ChunkLimit {
+  std::optional<Stream> stream;
+  std::int64_t max_raw_bytes = INT64_MAX;
+};
+
 class Buffer {
  public:
   // Opens (or creates) <data_dir>/gateway.db. A database that fails its integrity check is
@@ -107,7 +113,10 @@ class Buffer {
   // The next chunk past `cursor` that `sink` has not confirmed: alerts first, then sales
   // aggregates, devices, sales, events_geo, events; oldest first within a stream (so the order
   // per key is kept).
-  std::optional<BufferChunk> next_for(std::size_t sink, const SinkCursor& cursor);
+  // With a `limit`, nullopt (and nothing read or decoded) if that next chunk is not of
+  // `limit.stream` or holds more than `limit.max_raw_bytes`: the end of the caller's batch.
+  std::optional<BufferChunk> next_for(std::size_t sink, const SinkCursor& cursor,
+                                      const ChunkLimit& limit = {});
   void confirm(std::size_t sink, std::int64_t chunk_id);
   // Confirms several chunks in one transaction.
   void confirm(std::size_t sink, std::span<const BufferChunk> chunks);

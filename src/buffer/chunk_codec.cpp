@@ -1,6 +1,7 @@
 #include "buffer/chunk_codec.h"
 
 #include <lz4.h>
+#include <xxhash.h>
 
 #include <cstring>
 
@@ -27,8 +28,9 @@ bool get_varint(std::string_view in, std::size_t& pos, std::uint64_t& v) {
   return false;
 }
 
-// Word-at-a-time checksum of the uncompressed frames: LZ4 itself has none.
-std::uint64_t checksum(std::string_view data) {
+// The checksum of the frames of chunks written before XXH3 (kXxh3 not set in the size): kept
+// so that buffers of earlier versions are still read.
+std::uint64_t legacy_checksum(std::string_view data) {
   std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ data.size();
   std::size_t i = 0;
   for (; i + 8 <= data.size(); i += 8) {
@@ -55,7 +57,13 @@ std::uint64_t get_u64(const std::string& in, std::size_t at) {
   return v;
 }
 
-constexpr std::size_t kHeader = 16;         // uncompressed size, checksum
+constexpr std::size_t kHeader = 16;  // uncompressed size, checksum
+// Set in the stored uncompressed size: the checksum is XXH3-64 (else legacy_checksum()).
+constexpr std::uint64_t kXxh3 = std::uint64_t{1} << 63;
+
+std::uint64_t checksum(std::string_view data) {
+  return XXH3_64bits(data.data(), data.size());
+}
 constexpr std::size_t kKeptRaw = 8u << 20;  // the reused frame buffer stays at most this big
 // LZ4's speed/ratio trade-off (1 = LZ4_compress_default). JSON records compress about as well
 // at 2, in less time on the run loop's thread (bench/README.md).
@@ -88,7 +96,7 @@ std::string encode_chunk(std::span<const Record* const> records) {
   const int n = LZ4_compress_fast(raw.data(), packed.data(), static_cast<int>(raw.size()),
                                   static_cast<int>(bound), kAcceleration);
   std::string blob(kHeader, '\0');
-  put_u64(blob, 0, raw.size());
+  put_u64(blob, 0, raw.size() | kXxh3);
   put_u64(blob, 8, checksum(raw));
   blob.append(packed.data(), static_cast<std::size_t>(n));
   // One huge chunk (the registry's devices at the start) must not pin its size for good.
@@ -100,7 +108,8 @@ std::string encode_chunk(std::span<const Record* const> records) {
 std::optional<std::vector<RecordView>> decode_chunk(Stream stream, const std::string& blob,
                                                     std::size_t max_raw_size, ChunkBytes& storage) {
   if (blob.size() < kHeader) return std::nullopt;
-  const std::uint64_t raw_size = get_u64(blob, 0);
+  const std::uint64_t stored_size = get_u64(blob, 0);
+  const std::uint64_t raw_size = stored_size & ~kXxh3;
   if (raw_size > max_raw_size) return std::nullopt;
   // Its own: earlier chunks' views point into theirs.
   storage = std::make_unique_for_overwrite<char[]>(raw_size);
@@ -108,7 +117,8 @@ std::optional<std::vector<RecordView>> decode_chunk(Stream stream, const std::st
       LZ4_decompress_safe(blob.data() + kHeader, storage.get(),
                           static_cast<int>(blob.size() - kHeader), static_cast<int>(raw_size));
   const std::string_view raw(storage.get(), raw_size);
-  if (n < 0 || static_cast<std::uint64_t>(n) != raw_size || checksum(raw) != get_u64(blob, 8))
+  if (n < 0 || static_cast<std::uint64_t>(n) != raw_size ||
+      ((stored_size & kXxh3) ? checksum(raw) : legacy_checksum(raw)) != get_u64(blob, 8))
     return std::nullopt;
   std::vector<RecordView> out;
   out.reserve(raw_size / 256);

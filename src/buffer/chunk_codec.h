@@ -1,6 +1,7 @@
 // A chunk: the records of one stream from one commit, framed and LZ4-compressed into one blob.
 // Frame per record: varint key size, key, varint value size, value. Blob: uncompressed size
-// (8 bytes LE), checksum of the frames (8 bytes LE), LZ4 block.
+// (8 bytes LE; its top bit set: the checksum is XXH3-64, else the legacy one of earlier
+// versions), checksum of the frames (8 bytes LE), LZ4 block.
 #pragma once
 
 #include <memory>

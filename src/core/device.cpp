@@ -33,20 +33,34 @@ std::string_view DeviceRegistry::shared(std::string_view s) {
   return stored;
 }
 
+std::uint32_t DeviceRegistry::place_of(const Device& d) {
+  const Place p{shared(d.store_id), shared(d.country_code), shared(d.region), shared(d.city),
+                shared(d.timezone)};
+  // Few places (about one per store): looked for from the last one added.
+  for (std::size_t i = places_.size(); i-- > 0;)
+    if (places_[i] == p) return static_cast<std::uint32_t>(i);
+  places_.push_back(p);
+  return static_cast<std::uint32_t>(places_.size() - 1);
+}
+
 bool DeviceRegistry::add(const Device& d) {
-  if (index_.count(d.id)) return false;
-  Device kept = d;
-  kept.id = store(d.id);
-  kept.loc = store(d.loc);
-  kept.store_id = shared(d.store_id);
-  kept.country_code = shared(d.country_code);
-  kept.region = shared(d.region);
-  kept.city = shared(d.city);
-  kept.timezone = shared(d.timezone);
-  index_.emplace(kept.id, static_cast<std::uint32_t>(devices_.size()));
-  ids_hash_ = DrawKey(ids_hash_).combine(kept.id).bits();
-  devices_.push_back(kept);
+  // Sizes are kept in 16 bits: a longer id or location is cut (nothing real comes near).
+  if (index_.count(d.id.substr(0, UINT16_MAX))) return false;
+  const std::string_view id = store(d.id.substr(0, UINT16_MAX));
+  const std::string_view loc = store(d.loc.substr(0, UINT16_MAX));
+  devices_.push_back({id.data(), loc.data(), d.lat, d.lon, static_cast<std::uint16_t>(id.size()),
+                      static_cast<std::uint16_t>(loc.size()), place_of(d)});
+  index_.emplace(id, static_cast<std::uint32_t>(devices_.size() - 1));
+  ids_hash_ = DrawKey(ids_hash_).combine(id).bits();
   return true;
+}
+
+Device DeviceRegistry::at(std::uint32_t index) const {
+  const Packed& p = devices_[index];
+  const Place& place = places_[p.place];
+  return {{p.id, p.id_size},  place.store_id, p.lat,      p.lon,
+          place.country_code, place.region,   place.city, place.timezone,
+          {p.loc, p.loc_size}};
 }
 
 void DeviceRegistry::reserve(std::size_t devices) {
@@ -60,9 +74,10 @@ std::optional<std::uint32_t> DeviceRegistry::index_of(std::string_view id) const
   return it->second;
 }
 
-const Device* DeviceRegistry::find(std::string_view id) const {
+std::optional<Device> DeviceRegistry::find(std::string_view id) const {
   const auto i = index_of(id);
-  return i ? &devices_[*i] : nullptr;
+  if (!i) return std::nullopt;
+  return at(*i);
 }
 
 }  // namespace gw

@@ -16,11 +16,16 @@ struct SaleEvent {
   std::string event_id;
 };
 
+inline constexpr std::uint32_t kNoDeviceIndex = UINT32_MAX;
+
 struct AccessEvent {
   std::string device_id;
   bool rejected = false;
   TimeMs event_ts = 0;
   std::string event_id;
+  // Where the source knows it (the simulator): the device's index in the registry, which the
+  // pipeline then need not look up (it checks that the id matches).
+  std::uint32_t device_index = kNoDeviceIndex;
 };
 
 using Event = std::variant<SaleEvent, AccessEvent>;

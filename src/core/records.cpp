@@ -251,16 +251,16 @@ Record RecordEncoder::sales_aggregate(const SalesAggregate& a) const {
 }
 
 Record RecordEncoder::alert(const Alert& a) const {
-  Building b(Stream::alerts, a.device->id);
+  Building b(Stream::alerts, a.device.id);
   Writer& w = b.w;
   w.StartObject();
   time_field(w, "window_start", a.window_start);
   time_field(w, "window_end", a.window_end);
   key(w, "total_count_per_deviceid");
   w.Int64(a.total_count_per_deviceid);
-  field(w, "deviceId", a.device->id);
-  field(w, "store_id", a.device->store_id);
-  field(w, "deviceLocation", a.device->loc);
+  field(w, "deviceId", a.device.id);
+  field(w, "store_id", a.device.store_id);
+  field(w, "deviceLocation", a.device.loc);
   key(w, "avg_error_count");
   w.Double(a.avg_error_count);
   key(w, "std_error_count");

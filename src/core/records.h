@@ -20,7 +20,7 @@ struct SalesAggregate {
 struct Alert {
   TimeMs window_start = 0, window_end = 0;
   std::int64_t total_count_per_deviceid = 0;
-  const Device* device = nullptr;
+  Device device;
   double avg_error_count = 0, std_error_count = 0;
 };
 

@@ -165,7 +165,11 @@ void Pipeline::on_sale(const SaleEvent& e, std::vector<Record>& out) {
 void Pipeline::on_access(const AccessEvent& e, std::vector<Record>& out) {
   ++counters_.access_in;
   out.push_back(encoder_.event(e));
-  const auto device = registry_.index_of(e.device_id);
+  std::optional<std::uint32_t> device;
+  if (e.device_index < registry_.size() && registry_.at(e.device_index).id == e.device_id)
+    device = e.device_index;
+  else
+    device = registry_.index_of(e.device_id);
   if (!device) {
     ++counters_.unknown_device_dropped;
     return;
@@ -220,19 +224,19 @@ void Pipeline::fire(std::vector<Record>& out) {
     for (const auto& [device, count] : counts) {
       if (!is_anomalous(count, *stats, options_.alerts.k_sigma, options_.alerts.min_excess))
         continue;
-      fired.push_back(Alert{start, end, count, &registry_.at(device), stats->avg, stats->std});
+      fired.push_back(Alert{start, end, count, registry_.at(device), stats->avg, stats->std});
     }
     std::sort(fired.begin(), fired.end(),
-              [](const Alert& a, const Alert& b) { return a.device->id < b.device->id; });
+              [](const Alert& a, const Alert& b) { return a.device.id < b.device.id; });
     for (const auto& a : fired) {
       out.push_back(encoder_.alert(a));
       ++counters_.alerts_out;
       char buf[256];
       std::snprintf(buf, sizeof buf,
                     "device %.*s at store %.*s (%.*s): %lld rejections; window avg %.2f, std %.2f",
-                    static_cast<int>(a.device->id.size()), a.device->id.data(),
-                    static_cast<int>(a.device->store_id.size()), a.device->store_id.data(),
-                    static_cast<int>(a.device->loc.size()), a.device->loc.data(),
+                    static_cast<int>(a.device.id.size()), a.device.id.data(),
+                    static_cast<int>(a.device.store_id.size()), a.device.store_id.data(),
+                    static_cast<int>(a.device.loc.size()), a.device.loc.data(),
                     static_cast<long long>(a.total_count_per_deviceid), a.avg_error_count,
                     a.std_error_count);
       reports_.push_back({WindowReport::Kind::alerts, start, end, buf});

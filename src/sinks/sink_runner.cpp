@@ -60,12 +60,15 @@ std::vector<BufferChunk> SinkRunner::collect(const SinkCursor& cursor, const Bat
   std::int64_t bytes = 0;
   while (chunks.size() < max_chunks && records < policy.max_records &&
          (policy.max_bytes == 0 || bytes < static_cast<std::int64_t>(policy.max_bytes))) {
-    auto chunk = buffer_.next_for(index_, ahead);
+    // The first chunk goes whatever its size; a later one only if it fits (not read if not).
+    ChunkLimit limit;
+    if (!chunks.empty()) {
+      if (policy.one_stream) limit.stream = chunks.front().stream;
+      if (policy.max_bytes != 0)
+        limit.max_raw_bytes = static_cast<std::int64_t>(policy.max_bytes) - bytes;
+    }
+    auto chunk = buffer_.next_for(index_, ahead, limit);
     if (!chunk) break;
-    if (!chunks.empty() && policy.one_stream && chunk->stream != chunks.front().stream) break;
-    if (!chunks.empty() && policy.max_bytes != 0 &&
-        bytes + chunk->raw_bytes > static_cast<std::int64_t>(policy.max_bytes))
-      break;
     ahead.advance(*chunk);
     records += chunk->records.size();
     bytes += chunk->raw_bytes;

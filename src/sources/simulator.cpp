@@ -52,6 +52,7 @@ bool Simulator::ArrivalLater::operator()(const Pending& a, const Pending& b) con
 
 Simulator::Simulator(const SimulatorOptions& options, const DeviceRegistry& registry, TimeMs start)
     : options_(options),
+      registry_(registry),
       start_(start),
       end_(options.duration ? start + *options.duration : kTimeMax),
       to_generate_(GenLater{&entities_}) {
@@ -59,30 +60,16 @@ Simulator::Simulator(const SimulatorOptions& options, const DeviceRegistry& regi
   // Sales entities first (one per store), then access entities (one per device). The entity
   // index is part of the arrival order's tie-break, so this order is part of the contract.
   entities_.reserve(options_.stores.size() + registry.size());
-  for (const auto& s : options_.stores) {
-    entities_.push_back({Kind::sale,
-                         s.id,
-                         seed.combine("sales").combine(s.id),
-                         static_cast<double>(options.sales_interval),
-                         0,
-                         0,
-                         {}});
-  }
-  for (const auto& d : registry.all()) {
-    Entity e{Kind::access,
-             d.id,
-             seed.combine("access").combine(d.id),
-             static_cast<double>(options.access_interval),
-             0,
-             0,
-             {}};
-    entities_.push_back(std::move(e));
-  }
+  for (const auto& s : options_.stores)
+    entities_.push_back({seed.combine("sales").combine(s.id), 0, 0, 0, 0, Kind::sale});
+  for (const auto& d : registry.all())
+    entities_.push_back({seed.combine("access").combine(d.id), 0, 0, 0, 0, Kind::access});
   assign_disruptions(registry);
   for (auto& e : entities_) schedule_next(e, start_);
   rebuild_to_generate();
   DrawKey ids(0);
-  for (const auto& e : entities_) ids = ids.combine(e.kind == Kind::sale ? "s" : "a").combine(e.id);
+  for (std::uint32_t i = 0; i < entities_.size(); ++i)
+    ids = ids.combine(entities_[i].kind == Kind::sale ? "s" : "a").combine(entity_id(i));
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(ids.bits()));
   entities_hash_ = hex;
@@ -93,10 +80,12 @@ void Simulator::assign_disruptions(const DeviceRegistry& registry) {
   for (const auto& d : options_.disruptions)
     disruptions_.push_back({d.from.resolve(start_), d.until.resolve(start_), d.rejected_ratio});
   // Device entities follow the sales entities, in the registry's order.
+  // Each device's list is a run in disruption_lists_ (most devices have none).
+  disruption_lists_.clear();
   std::size_t index = options_.stores.size();
   for (const auto& d : registry.all()) {
     Entity& e = entities_[index++];
-    e.disruptions.clear();
+    e.disruptions_at = static_cast<std::uint32_t>(disruption_lists_.size());
     for (std::size_t i = 0; i < options_.disruptions.size(); ++i) {
       const auto& dis = options_.disruptions[i];
       double lat = dis.lat, lon = dis.lon;
@@ -104,9 +93,18 @@ void Simulator::assign_disruptions(const DeviceRegistry& registry) {
         for (const auto& s : options_.stores)
           if (s.id == *dis.store) lat = s.lat, lon = s.lon;
       }
-      if (haversine_m(lat, lon, d.lat, d.lon) <= dis.radius_m) e.disruptions.push_back(i);
+      if (haversine_m(lat, lon, d.lat, d.lon) <= dis.radius_m)
+        disruption_lists_.push_back(static_cast<std::uint16_t>(i));
     }
+    e.disruptions_count = static_cast<std::uint16_t>(disruption_lists_.size() - e.disruptions_at);
   }
+  disruption_lists_.shrink_to_fit();
+}
+
+std::string_view Simulator::entity_id(std::uint32_t index) const {
+  const std::size_t stores = options_.stores.size();
+  return index < stores ? std::string_view(options_.stores[index].id)
+                        : registry_.at(static_cast<std::uint32_t>(index - stores)).id;
 }
 
 void Simulator::update_behaviour(const SimulatorOptions& options, const DeviceRegistry& registry) {
@@ -125,24 +123,29 @@ void Simulator::rebuild_to_generate() {
 }
 
 void Simulator::schedule_next(Entity& e, TimeMs previous) {
-  const double gap = e.key.combine(e.seq).combine("gap").exponential(e.mean_gap_ms);
+  const double mean_gap = static_cast<double>(e.kind == Kind::sale ? options_.sales_interval
+                                                                   : options_.access_interval);
+  const double gap = e.key.combine(e.seq).combine("gap").exponential(mean_gap);
   e.next_time = previous + static_cast<TimeMs>(std::llround(gap));
 }
 
-Event Simulator::make_event(const Entity& e, std::uint64_t seq, TimeMs t) const {
+Event Simulator::make_event(std::uint32_t index, std::uint64_t seq, TimeMs t) const {
+  const Entity& e = entities_[index];
   const DrawKey k = e.key.combine(seq);
   std::string id = uuid_from_bits(k.combine("id-hi").bits(), k.combine("id-lo").bits());
   if (e.kind == Kind::sale) {
-    return SaleEvent{std::string(e.id),
+    return SaleEvent{std::string(entity_id(index)),
                      k.combine("amount").uniform(options_.amount_min, options_.amount_max), t,
                      std::move(id)};
   }
   double ratio = options_.rejected_ratio;
-  for (const std::size_t i : e.disruptions) {
-    if (t >= disruptions_[i].from && t < disruptions_[i].until)
-      ratio = disruptions_[i].rejected_ratio;
+  for (std::uint32_t j = e.disruptions_at; j < e.disruptions_at + e.disruptions_count; ++j) {
+    const Disruption& d = disruptions_[disruption_lists_[j]];
+    if (t >= d.from && t < d.until) ratio = d.rejected_ratio;
   }
-  return AccessEvent{std::string(e.id), k.combine("rejected").unit() < ratio, t, std::move(id)};
+  const auto device = static_cast<std::uint32_t>(index - options_.stores.size());
+  return AccessEvent{std::string(entity_id(index)), k.combine("rejected").unit() < ratio, t,
+                     std::move(id), device};
 }
 
 DurationMs Simulator::arrival_delay(const Entity& e, std::uint64_t seq) const {
@@ -152,7 +155,7 @@ DurationMs Simulator::arrival_delay(const Entity& e, std::uint64_t seq) const {
 
 Simulator::Pending Simulator::make_pending(std::uint32_t index, std::uint64_t seq, TimeMs t) const {
   const Entity& e = entities_[index];
-  return Pending{t + arrival_delay(e, seq), index, seq, t, make_event(e, seq, t)};
+  return Pending{t + arrival_delay(e, seq), index, seq, t, make_event(index, seq, t)};
 }
 
 Simulator::Pending Simulator::generate(std::uint32_t index) {
@@ -292,7 +295,7 @@ bool Simulator::restore(std::string_view data, std::string& error) {
       return fail(cat({"entity ", std::to_string(i), " is malformed"}));
     const TimeMs t = base->GetInt64() + next.GetInt64();
     if (t < start_)
-      return fail(cat({"entity ", entities_[i].id, " has its next event before the start"}));
+      return fail(cat({"entity ", entity_id(i), " has its next event before the start"}));
     state.emplace_back(seq.GetUint64(), t);
   }
 

@@ -60,14 +60,15 @@ class Simulator final : public Source {
 
  private:
   enum class Kind : std::uint8_t { sale = 0, access = 1 };
+  // Small (one per device): its id is the store's or the registry's, its mean gap its kind's.
   struct Entity {
-    Kind kind;
-    std::string_view id;  // store id (options_.stores) or device id (the registry)
     DrawKey key;
-    double mean_gap_ms;
-    std::uint64_t seq = 0;                 // sequence number of the next event
-    TimeMs next_time = 0;                  // event time of the next event
-    std::vector<std::size_t> disruptions;  // indices into disruptions_ that cover this device
+    std::uint64_t seq = 0;  // sequence number of the next event
+    TimeMs next_time = 0;   // event time of the next event
+    // The disruptions that cover this device: disruption_lists_[at, at + count).
+    std::uint32_t disruptions_at = 0;
+    std::uint16_t disruptions_count = 0;
+    Kind kind;
   };
   struct Pending {  // an event generated but not yet arrived
     TimeMs arrival;
@@ -91,7 +92,8 @@ class Simulator final : public Source {
   void schedule_next(Entity& e, TimeMs previous);
   // Event `seq` of an entity at event time t, and its arrival delay: pure functions of
   // (entity key, seq, t), so restore() regenerates in-flight events byte-identical.
-  Event make_event(const Entity& e, std::uint64_t seq, TimeMs t) const;
+  Event make_event(std::uint32_t index, std::uint64_t seq, TimeMs t) const;
+  std::string_view entity_id(std::uint32_t index) const;
   DurationMs arrival_delay(const Entity& e, std::uint64_t seq) const;
   Pending make_pending(std::uint32_t index, std::uint64_t seq, TimeMs t) const;
   Pending generate(std::uint32_t index);  // the entity's next event; advances the entity
@@ -100,10 +102,12 @@ class Simulator final : public Source {
   void assign_disruptions(const DeviceRegistry& registry);
 
   SimulatorOptions options_;
+  const DeviceRegistry& registry_;
   TimeMs start_, end_;
   std::vector<Entity> entities_;
   std::string entities_hash_;  // of every entity's kind and id, in order (hex)
   std::vector<Disruption> disruptions_;
+  std::vector<std::uint16_t> disruption_lists_;  // indices into disruptions_, see Entity
   std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, GenLater> to_generate_;
   std::vector<Pending> in_flight_;  // a heap under ArrivalLater
 };

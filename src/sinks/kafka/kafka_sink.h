@@ -47,6 +47,7 @@ class KafkaSink final : public Sink {
   BatchPolicy batch_policy() const override {
     BatchPolicy p;
     p.max_records = 10'000;
+    p.max_bytes = 4 << 20;  // and what is in flight stays a few MiB (memory, S5)
     return p;
   }
   void submit(const Batch& batch) override;
