@@ -10,6 +10,7 @@
 
 #include "core/random.h"
 #include "process.h"
+#include "sinks/sink.h"
 
 namespace fs = std::filesystem;
 
@@ -141,7 +142,12 @@ TEST_CASE("kill -9 at random moments: deduplicated output equals an uninterrupte
     got_lines += got.lines;
   }
   MESSAGE("lines: ", want_lines, " uninterrupted, ", got_lines, " with ", kills, " kills");
-  CHECK(got_lines < want_lines + want_lines / 5);
+  // A kill repeats at most the one batch the file sink had written and not yet confirmed: up
+  // to its policy's max_records plus the chunk that went past it (a commit holds at most
+  // 20,000 records). How many it repeats depends on how far the sink lagged behind (the load
+  // of the machine): 7 % here when idle, 20 % with ctest and a build running alongside.
+  const std::size_t per_kill = gw::BatchPolicy{}.max_records + 20'000;
+  CHECK(got_lines - want_lines <= static_cast<std::size_t>(kills) * per_kill);
 }
 
 TEST_CASE("a gateway.db with overwritten bytes: the gateway starts, sets it aside, counts it") {

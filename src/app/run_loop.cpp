@@ -288,9 +288,7 @@ bool RunLoop::commit() {
     buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
     check_clock(wall_.now());  // a gateway held up here still notices the clock stepping
   }
-  pending_.clear();
-  // A huge batch (the registry's devices at the start) must not pin its size for good.
-  if (pending_.capacity() > 4 * kCommitRecords) std::vector<Record>().swap(pending_);
+  pending_.clear();  // keeps the records' storage for the next batch (RecordBatch)
   counted_ = 0;
   pending_bytes_ = 0;
   return ok;

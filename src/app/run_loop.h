@@ -69,7 +69,7 @@ class RunLoop {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<Simulator> simulator_;
   RunState state_;
-  std::vector<Record> pending_;
+  RecordBatch pending_;
   std::size_t counted_ = 0;         // records of pending_ already in pending_bytes_
   std::int64_t pending_bytes_ = 0;  // uncompressed
   std::int64_t commit_bytes_ = 0;

@@ -146,13 +146,15 @@ void time_field(Writer& w, std::string_view k, TimeMs t) {
   plain_field(w, k, std::string_view(buf, sizeof buf));
 }
 
-// A record of `stream` keyed `record_key`, with a value writer set up on it.
+// `record` made a record of `stream` keyed `record_key`, with a value writer set up on it.
 struct Building {
-  Building(Stream stream, std::string_view record_key)
-      : record{stream, std::string(record_key), {}}, w(record.value) {
-    record.value.reserve(448);
+  Building(Record& r, Stream stream, std::string_view record_key) : record(r), w(r.value) {
+    r.stream = stream;
+    r.key.assign(record_key);
+    r.value.clear();
+    r.value.reserve(448);
   }
-  Record record;
+  Record& record;
   Writer w;
 };
 
@@ -165,8 +167,8 @@ RecordEncoder::RecordEncoder(std::string gateway_id) : gateway_id_(std::move(gat
   closing_ += '}';
 }
 
-Record RecordEncoder::sale(const SaleEvent& e) const {
-  Building b(Stream::sales, e.store_id);
+void RecordEncoder::sale(const SaleEvent& e, Record& r) const {
+  Building b(r, Stream::sales, e.store_id);
   Writer& w = b.w;
   w.StartObject();
   field(w, "store_id", e.store_id);
@@ -176,11 +178,10 @@ Record RecordEncoder::sale(const SaleEvent& e) const {
   w.Int64(e.sale_ts);
   field(w, "event_id", e.event_id);
   w.Raw(closing_);
-  return std::move(b.record);
 }
 
-Record RecordEncoder::device(const Device& d) const {
-  Building b(Stream::devices, d.id);
+void RecordEncoder::device(const Device& d, Record& r) const {
+  Building b(r, Stream::devices, d.id);
   Writer& w = b.w;
   w.StartObject();
   field(w, "deviceId", d.id);
@@ -197,11 +198,10 @@ Record RecordEncoder::device(const Device& d) const {
   w.EndObject();
   w.EndObject();
   w.Raw(closing_);
-  return std::move(b.record);
 }
 
-Record RecordEncoder::event(const AccessEvent& e) const {
-  Building b(Stream::events, e.device_id);
+void RecordEncoder::event(const AccessEvent& e, Record& r) const {
+  Building b(r, Stream::events, e.device_id);
   Writer& w = b.w;
   w.StartObject();
   field(w, "deviceId", e.device_id);
@@ -214,11 +214,10 @@ Record RecordEncoder::event(const AccessEvent& e) const {
   time_field(w, "timestamp", e.event_ts);
   field(w, "event_id", e.event_id);
   w.Raw(closing_);
-  return std::move(b.record);
 }
 
-Record RecordEncoder::event_geo(const AccessEvent& e, const Device& d) const {
-  Building b(Stream::events_geo, e.device_id);
+void RecordEncoder::event_geo(const AccessEvent& e, const Device& d, Record& r) const {
+  Building b(r, Stream::events_geo, e.device_id);
   Writer& w = b.w;
   w.StartObject();
   field(w, "deviceId", e.device_id);
@@ -232,11 +231,10 @@ Record RecordEncoder::event_geo(const AccessEvent& e, const Device& d) const {
   time_field(w, "eventTimestamp", e.event_ts);
   field(w, "event_id", e.event_id);
   w.Raw(closing_);
-  return std::move(b.record);
 }
 
-Record RecordEncoder::sales_aggregate(const SalesAggregate& a) const {
-  Building b(Stream::sales_aggregate, a.store_id);
+void RecordEncoder::sales_aggregate(const SalesAggregate& a, Record& r) const {
+  Building b(r, Stream::sales_aggregate, a.store_id);
   Writer& w = b.w;
   w.StartObject();
   field(w, "store_id", a.store_id);
@@ -247,11 +245,10 @@ Record RecordEncoder::sales_aggregate(const SalesAggregate& a) const {
   key(w, "sales_count");
   w.Int64(a.sales_count);
   w.Raw(closing_);
-  return std::move(b.record);
 }
 
-Record RecordEncoder::alert(const Alert& a) const {
-  Building b(Stream::alerts, a.device.id);
+void RecordEncoder::alert(const Alert& a, Record& r) const {
+  Building b(r, Stream::alerts, a.device.id);
   Writer& w = b.w;
   w.StartObject();
   time_field(w, "window_start", a.window_start);
@@ -266,7 +263,6 @@ Record RecordEncoder::alert(const Alert& a) const {
   key(w, "std_error_count");
   w.Double(a.std_error_count);
   w.Raw(closing_);
-  return std::move(b.record);
 }
 
 }  // namespace gw

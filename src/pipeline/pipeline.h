@@ -13,6 +13,7 @@
 #include "config/options.h"
 #include "core/device.h"
 #include "core/event.h"
+#include "core/record_batch.h"
 #include "core/records.h"
 #include "pipeline/alert_windows.h"
 #include "pipeline/sales_windows.h"
@@ -50,15 +51,21 @@ class Pipeline {
 
   // The devices stream: one record per registered device, from device `first` on, at most
   // `count` of them. Returns the index past the last one emitted.
-  std::size_t emit_registry(std::vector<Record>& out, std::size_t first = 0,
-                            std::size_t count = SIZE_MAX) const;
+  // `Out`: RecordBatch or std::vector<Record> (instantiated for both in pipeline.cpp).
+  template <class Out>
+  std::size_t emit_registry(Out& out, std::size_t first = 0, std::size_t count = SIZE_MAX) const;
   // Forwards the raw record(s) of `event`, adds it to its windows unless late, advances the
   // watermark and fires every window it passed.
-  void process(const Event& event, std::vector<Record>& out);
+  template <class Out>
+  void process(const Event& event, Out& out);
   // Moves the watermark to at least t (idle input) and fires what it passed.
-  void advance_watermark(TimeMs t, std::vector<Record>& out);
+  template <class Out>
+  void advance_watermark(TimeMs t, Out& out);
   // End of a bounded run: the watermark jumps to +infinity; every open window fires.
-  void finish(std::vector<Record>& out) { advance_watermark(kTimeMax, out); }
+  template <class Out>
+  void finish(Out& out) {
+    advance_watermark(kTimeMax, out);
+  }
 
   TimeMs watermark() const { return watermark_.value(); }
   TimeMs max_event_time() const { return watermark_.max_seen(); }
@@ -78,9 +85,12 @@ class Pipeline {
   bool restore(std::string_view data, std::string& error);
 
  private:
-  void on_sale(const SaleEvent& e, std::vector<Record>& out);
-  void on_access(const AccessEvent& e, std::vector<Record>& out);
-  void fire(std::vector<Record>& out);
+  template <class Out>
+  void on_sale(const SaleEvent& e, Out& out);
+  template <class Out>
+  void on_access(const AccessEvent& e, Out& out);
+  template <class Out>
+  void fire(Out& out);
 
   PipelineOptions options_;
   const DeviceRegistry& registry_;
