@@ -91,13 +91,12 @@ gw::Options make_options(gw::DurationMs duration) {
 // pipeline, and `commit(pending, pipeline, simulator)` whenever the gateway would commit (20,000
 // records or 250 ms of wall time), then once at the end with every window fired. `commit`
 // takes the records away (clears `pending`).
-using CommitFn =
-    std::function<void(std::vector<gw::Record>&, const gw::Pipeline&, const gw::Simulator&)>;
+using CommitFn = std::function<void(gw::RecordBatch&, const gw::Pipeline&, const gw::Simulator&)>;
 
 void virtual_run(const gw::Options& o, const gw::DeviceRegistry& registry, const CommitFn& commit) {
   gw::Pipeline pipeline(o.pipeline, registry, gw::RecordEncoder(o.gateway.id));
   gw::Simulator simulator(o.simulator, registry, o.simulator.start_time);
-  std::vector<gw::Record> pending;
+  gw::RecordBatch pending;
   std::vector<gw::Event> events;
   pipeline.emit_registry(pending);
   gw::SystemClock wall;
@@ -246,10 +245,10 @@ int main(int argc, char** argv) {
   std::size_t full_run_records = 0;
   std::string state;  // the run state at the last commit, as the gateway saves it
   virtual_run(options, registry,
-              [&](std::vector<gw::Record>& pending, const gw::Pipeline& p, const gw::Simulator& s) {
+              [&](gw::RecordBatch& pending, const gw::Pipeline& p, const gw::Simulator& s) {
                 full_run_records += pending.size();
-                for (auto& r : pending)
-                  if (records.size() < n) records.push_back(std::move(r));
+                for (const gw::Record& r : pending)
+                  if (records.size() < n) records.push_back(r);
                 pending.clear();
                 run_state.pipeline = p.snapshot();
                 run_state.simulator = s.snapshot();
@@ -322,7 +321,7 @@ int main(int argc, char** argv) {
     ::sync();
     const auto t0 = Steady::now();
     virtual_run(options, registry,
-                [](std::vector<gw::Record>& pending, const gw::Pipeline&, const gw::Simulator&) {
+                [](gw::RecordBatch& pending, const gw::Pipeline&, const gw::Simulator&) {
                   pending.clear();
                 });
     return seconds_since(t0);
@@ -347,21 +346,20 @@ int main(int argc, char** argv) {
       gw::Buffer buffer(g, buffer_options(gw::SyncMode::normal), {"bench"}, wall);
       std::thread reader([&] { drain(buffer, full_run_records); });
       gw::RunState rs = run_state;
-      virtual_run(
-          options, registry,
-          [&](std::vector<gw::Record>& pending, const gw::Pipeline& pl, const gw::Simulator& sim) {
-            const auto t1 = Steady::now();
-            rs.pipeline = pl.snapshot();
-            rs.simulator = sim.snapshot();
-            const std::string st = gw::encode_run_state(rs);
-            const auto t2 = Steady::now();
-            if (buffer.commit(pending, &st) != gw::CommitResult::ok)
-              throw std::runtime_error("buffer commit failed");
-            p.state += std::chrono::duration<double>(t2 - t1).count();
-            p.commit += seconds_since(t2);
-            pending.clear();
-            ++commits;
-          });
+      virtual_run(options, registry,
+                  [&](gw::RecordBatch& pending, const gw::Pipeline& pl, const gw::Simulator& sim) {
+                    const auto t1 = Steady::now();
+                    rs.pipeline = pl.snapshot();
+                    rs.simulator = sim.snapshot();
+                    const std::string st = gw::encode_run_state(rs);
+                    const auto t2 = Steady::now();
+                    if (buffer.commit(pending, &st) != gw::CommitResult::ok)
+                      throw std::runtime_error("buffer commit failed");
+                    p.state += std::chrono::duration<double>(t2 - t1).count();
+                    p.commit += seconds_since(t2);
+                    pending.clear();
+                    ++commits;
+                  });
       const auto t3 = Steady::now();
       buffer.notify_all();
       reader.join();

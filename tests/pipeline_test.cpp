@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <cmath>
+#include <span>
 
 #include "pipeline/pipeline.h"
 
@@ -34,7 +35,7 @@ DeviceRegistry registry(int n) {
   return r;
 }
 
-std::vector<Record> of(const std::vector<Record>& all, Stream s) {
+std::vector<Record> of(std::span<const Record> all, Stream s) {
   std::vector<Record> out;
   for (const auto& r : all)
     if (r.stream == s) out.push_back(r);
@@ -53,7 +54,7 @@ rapidjson::Document json(const Record& r) {
 TEST_CASE("enrichment: known devices become events_geo, unknown ones are dropped and counted") {
   const DeviceRegistry reg = registry(2);
   Pipeline p(PipelineOptions{}, reg, RecordEncoder("gw-1"));
-  std::vector<Record> out;
+  RecordBatch out;
   p.process(AccessEvent{"dev-1", true, kT0 + 1234, "e1"}, out);
   p.process(AccessEvent{"stranger", false, kT0 + 1235, "e2"}, out);
   CHECK(of(out, Stream::events).size() == 2);
@@ -73,7 +74,7 @@ TEST_CASE("late sales are forwarded raw, left out of the aggregate and counted")
   PipelineOptions o;
   o.watermark_delay = 5000;
   Pipeline p(o, reg, RecordEncoder("gw"));
-  std::vector<Record> out;
+  RecordBatch out;
   p.process(SaleEvent{"ABC", 100, kT0 + 10'000, "a"}, out);
   p.process(SaleEvent{"ABC", 200, kT0 + 66'000, "b"}, out);  // watermark 61 s: first window fires
   p.process(SaleEvent{"ABC", 400, kT0 + 20'000, "c"}, out);  // late
@@ -92,7 +93,7 @@ TEST_CASE("late sales are forwarded raw, left out of the aggregate and counted")
 TEST_CASE("alerts: one noisy device among quiet ones alerts in both of its hopping windows") {
   const DeviceRegistry reg = registry(31);
   Pipeline p(PipelineOptions{}, reg, RecordEncoder("gw"));
-  std::vector<Record> out;
+  RecordBatch out;
   // Devices 1..30 reject once each at 10 s; device 0 rejects 30 times in [10 s, 40 s).
   for (int d = 1; d < 31; ++d) p.process(AccessEvent{dev(d), true, kT0 + 10'000, "q"}, out);
   for (int i = 0; i < 30; ++i)
@@ -119,7 +120,7 @@ TEST_CASE("alerts: one noisy device among quiet ones alerts in both of its hoppi
 TEST_CASE("windows close on the watermark only, and the end of a bounded run fires all") {
   const DeviceRegistry reg = registry(0);
   Pipeline p(PipelineOptions{}, reg, RecordEncoder("gw"));
-  std::vector<Record> out;
+  RecordBatch out;
   p.process(SaleEvent{"ABC", 1, kT0 + 1, "a"}, out);
   p.process(SaleEvent{"ABC", 1, kT0 + 64'999, "b"}, out);  // watermark 59.999 s
   CHECK(of(out, Stream::sales_aggregate).empty());

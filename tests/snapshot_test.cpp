@@ -84,7 +84,7 @@ PipelineRun feed(const std::vector<Event>& events, const DeviceRegistry& reg,
                  const std::set<std::size_t>& cuts = {}) {
   const PipelineOptions po = pipeline_options();
   auto p = std::make_unique<Pipeline>(po, reg, RecordEncoder("gw"));
-  std::vector<Record> out;
+  RecordBatch out;
   for (std::size_t i = 0; i < events.size(); ++i) {
     if (cuts.count(i)) {
       const std::string snap = p->snapshot();
@@ -182,7 +182,7 @@ TEST_CASE("crash and resume of simulator and pipeline together reproduces the ru
   auto run_gateway = [&](const std::set<int>& cuts) {
     auto sim = std::make_unique<Simulator>(o, reg, kT0);
     auto p = std::make_unique<Pipeline>(po, reg, RecordEncoder("gw"));
-    std::vector<Record> out;
+    RecordBatch out;
     std::vector<Event> events;
     for (int polls = 0; !sim->finished(); ++polls) {
       if (cuts.count(polls)) {  // the last commit: both snapshots, then a crash
@@ -264,7 +264,7 @@ TEST_CASE("pipeline: restore rejects garbage, unknown devices and other window s
   const auto events = run(o, reg);
   const PipelineOptions po = pipeline_options();
   Pipeline source(po, reg, RecordEncoder("gw"));
-  std::vector<Record> out;
+  RecordBatch out;
   for (std::size_t i = 0; i < 3000; ++i) source.process(events[i], out);
   const std::string snap = source.snapshot();
   REQUIRE(snap.find("\"rejections\":[[") != std::string::npos);

@@ -14,15 +14,12 @@ namespace gw {
 
 class RecordBatch {
  public:
-  // A record to fill: its key and value are empty (their capacity kept).
+  // A record to fill. It may still hold an earlier batch's record: the encoder (RecordEncoder)
+  // sets its stream and overwrites its key and value, reusing their capacity.
   Record& next() {
     if (size_ == slots_.size()) slots_.emplace_back();
-    Record& r = slots_[size_++];
-    r.key.clear();
-    r.value.clear();
-    return r;
+    return slots_[size_++];
   }
-  void push_back(Record r) { next() = std::move(r); }
 
   std::span<const Record> records() const { return {slots_.data(), size_}; }
   operator std::span<const Record>() const { return records(); }
@@ -48,13 +45,5 @@ class RecordBatch {
   std::vector<Record> slots_;
   std::size_t size_ = 0;
 };
-
-// Where the pipeline appends a record: a batch, or a plain vector (tests, tools).
-inline Record& append_record(RecordBatch& out) {
-  return out.next();
-}
-inline Record& append_record(std::vector<Record>& out) {
-  return out.emplace_back();
-}
 
 }  // namespace gw

@@ -146,15 +146,15 @@ void time_field(Writer& w, std::string_view k, TimeMs t) {
   plain_field(w, k, std::string_view(buf, sizeof buf));
 }
 
-// `record` made a record of `stream` keyed `record_key`, with a value writer set up on it.
+// Makes `r` a record of `stream` keyed `record_key` (its strings' storage reused), with a
+// writer of its value.
 struct Building {
-  Building(Record& r, Stream stream, std::string_view record_key) : record(r), w(r.value) {
+  Building(Record& r, Stream stream, std::string_view record_key) : w(r.value) {
     r.stream = stream;
     r.key.assign(record_key);
     r.value.clear();
     r.value.reserve(448);
   }
-  Record& record;
   Writer w;
 };
 

@@ -137,17 +137,15 @@ Pipeline::Pipeline(const PipelineOptions& options, const DeviceRegistry& registr
   devices_hash_ = hex;
 }
 
-template <class Out>
-std::size_t Pipeline::emit_registry(Out& out, std::size_t first, std::size_t count) const {
+std::size_t Pipeline::emit_registry(RecordBatch& out, std::size_t first, std::size_t count) const {
   const std::size_t end =
       first + std::min(count, registry_.size() - std::min(first, registry_.size()));
   for (std::size_t i = first; i < end; ++i)
-    encoder_.device(registry_.at(static_cast<std::uint32_t>(i)), append_record(out));
+    encoder_.device(registry_.at(static_cast<std::uint32_t>(i)), out.next());
   return end;
 }
 
-template <class Out>
-void Pipeline::process(const Event& event, Out& out) {
+void Pipeline::process(const Event& event, RecordBatch& out) {
   if (const auto* sale = std::get_if<SaleEvent>(&event))
     on_sale(*sale, out);
   else
@@ -156,18 +154,16 @@ void Pipeline::process(const Event& event, Out& out) {
   if (watermark_.observe(event_time(event)) != before) fire(out);
 }
 
-template <class Out>
-void Pipeline::on_sale(const SaleEvent& e, Out& out) {
+void Pipeline::on_sale(const SaleEvent& e, RecordBatch& out) {
   ++counters_.sales_in;
-  encoder_.sale(e, append_record(out));
+  encoder_.sale(e, out.next());
   if (!sales_.add(sales_.intern(e.store_id), e.sale_ts, e.amount, watermark_.value()))
     ++counters_.late_sales;
 }
 
-template <class Out>
-void Pipeline::on_access(const AccessEvent& e, Out& out) {
+void Pipeline::on_access(const AccessEvent& e, RecordBatch& out) {
   ++counters_.access_in;
-  encoder_.event(e, append_record(out));
+  encoder_.event(e, out.next());
   std::optional<std::uint32_t> device;
   if (e.device_index < registry_.size() && registry_.at(e.device_index).id == e.device_id)
     device = e.device_index;
@@ -177,20 +173,18 @@ void Pipeline::on_access(const AccessEvent& e, Out& out) {
     ++counters_.unknown_device_dropped;
     return;
   }
-  encoder_.event_geo(e, registry_.at(*device), append_record(out));
+  encoder_.event_geo(e, registry_.at(*device), out.next());
   if (alerts_.is_late(e.event_ts, watermark_.value())) ++counters_.late_access;
   if (e.rejected) alerts_.add_rejection(*device, e.event_ts, watermark_.value());
 }
 
-template <class Out>
-void Pipeline::advance_watermark(TimeMs t, Out& out) {
+void Pipeline::advance_watermark(TimeMs t, RecordBatch& out) {
   const TimeMs before = watermark_.value();
   watermark_.advance_to(t);
   if (watermark_.value() != before) fire(out);
 }
 
-template <class Out>
-void Pipeline::fire(Out& out) {
+void Pipeline::fire(RecordBatch& out) {
   const TimeMs wm = watermark_.value();
   WindowReport sales_report{WindowReport::Kind::sales, 0, 0, {}};
   TimeMs current = kTimeMin;
@@ -205,7 +199,7 @@ void Pipeline::fire(Out& out) {
       sales_report.start = a.window_start;
       sales_report.end = a.window_end;
     }
-    encoder_.sales_aggregate(a, append_record(out));
+    encoder_.sales_aggregate(a, out.next());
     ++counters_.aggregates_out;
     char buf[160];
     std::snprintf(buf, sizeof buf, "%s%.*s %lld sales, total %lld",
@@ -234,7 +228,7 @@ void Pipeline::fire(Out& out) {
     std::sort(fired.begin(), fired.end(),
               [](const Alert& a, const Alert& b) { return a.device.id < b.device.id; });
     for (const auto& a : fired) {
-      encoder_.alert(a, append_record(out));
+      encoder_.alert(a, out.next());
       ++counters_.alerts_out;
       char buf[256];
       std::snprintf(buf, sizeof buf,
@@ -382,14 +376,5 @@ bool Pipeline::restore(std::string_view data, std::string& error) {
   counters_ = restored_counters;
   return true;
 }
-
-// The two kinds of output the pipeline appends to.
-#define GW_PIPELINE_OUTPUT(Out)                                                       \
-  template std::size_t Pipeline::emit_registry(Out&, std::size_t, std::size_t) const; \
-  template void Pipeline::process(const Event&, Out&);                                \
-  template void Pipeline::advance_watermark(TimeMs, Out&);
-GW_PIPELINE_OUTPUT(RecordBatch)
-GW_PIPELINE_OUTPUT(std::vector<Record>)
-#undef GW_PIPELINE_OUTPUT
 
 }  // namespace gw

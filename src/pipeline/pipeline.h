@@ -51,21 +51,15 @@ class Pipeline {
 
   // The devices stream: one record per registered device, from device `first` on, at most
   // `count` of them. Returns the index past the last one emitted.
-  // `Out`: RecordBatch or std::vector<Record> (instantiated for both in pipeline.cpp).
-  template <class Out>
-  std::size_t emit_registry(Out& out, std::size_t first = 0, std::size_t count = SIZE_MAX) const;
+  std::size_t emit_registry(RecordBatch& out, std::size_t first = 0,
+                            std::size_t count = SIZE_MAX) const;
   // Forwards the raw record(s) of `event`, adds it to its windows unless late, advances the
   // watermark and fires every window it passed.
-  template <class Out>
-  void process(const Event& event, Out& out);
+  void process(const Event& event, RecordBatch& out);
   // Moves the watermark to at least t (idle input) and fires what it passed.
-  template <class Out>
-  void advance_watermark(TimeMs t, Out& out);
+  void advance_watermark(TimeMs t, RecordBatch& out);
   // End of a bounded run: the watermark jumps to +infinity; every open window fires.
-  template <class Out>
-  void finish(Out& out) {
-    advance_watermark(kTimeMax, out);
-  }
+  void finish(RecordBatch& out) { advance_watermark(kTimeMax, out); }
 
   TimeMs watermark() const { return watermark_.value(); }
   TimeMs max_event_time() const { return watermark_.max_seen(); }
@@ -85,12 +79,9 @@ class Pipeline {
   bool restore(std::string_view data, std::string& error);
 
  private:
-  template <class Out>
-  void on_sale(const SaleEvent& e, Out& out);
-  template <class Out>
-  void on_access(const AccessEvent& e, Out& out);
-  template <class Out>
-  void fire(Out& out);
+  void on_sale(const SaleEvent& e, RecordBatch& out);
+  void on_access(const AccessEvent& e, RecordBatch& out);
+  void fire(RecordBatch& out);
 
   PipelineOptions options_;
   const DeviceRegistry& registry_;
