@@ -247,8 +247,8 @@ int main(int argc, char** argv) {
   virtual_run(options, registry,
               [&](gw::RecordBatch& pending, const gw::Pipeline& p, const gw::Simulator& s) {
                 full_run_records += pending.size();
-                for (const gw::Record& r : pending)
-                  if (records.size() < n) records.push_back(r);
+                const std::size_t take = std::min(pending.size(), n - records.size());
+                records.insert(records.end(), pending.begin(), pending.begin() + take);
                 pending.clear();
                 run_state.pipeline = p.snapshot();
                 run_state.simulator = s.snapshot();
