@@ -3,14 +3,24 @@
 # (librdkafka's mock cluster, real Kafka protocol on 127.0.0.1) and runs the realtime demo
 # (config/demo.yaml) against it until Ctrl-C. Sales aggregates are logged every minute, the
 # demo's disruption raises alerts within three minutes, and a progress line each minute shows
-# the topics filling up. The live dashboard is at http://127.0.0.1:8080/. Records also go to
-# /tmp/iot-gateway-demo/out/.
+# the topics filling up. The live dashboard is at http://127.0.0.1:8080/ (another address:
+# IOT_GATEWAY_DEMO_LISTEN=127.0.0.1:8081). Records also go to
+# /tmp/iot-gateway-demo/out/ (about 2.3 GB an hour: the demo's 1,000 devices send one event a
+# second each; the folder is emptied at the next start).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --demo
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)" --target iot-gateway kafka-mock
 export IOT_GATEWAY_DEMO_DIR="${IOT_GATEWAY_DEMO_DIR:-/tmp/iot-gateway-demo}"
+# The dashboard's address (config/demo.yaml's http.listen). A port that is taken is said now,
+# before anything starts; the gateway itself refuses to start without its endpoint.
+export IOT_GATEWAY_DEMO_LISTEN="${IOT_GATEWAY_DEMO_LISTEN:-127.0.0.1:8080}"
+if (exec 3<>"/dev/tcp/${IOT_GATEWAY_DEMO_LISTEN%:*}/${IOT_GATEWAY_DEMO_LISTEN##*:}") 2>/dev/null; then
+  echo "demo: ${IOT_GATEWAY_DEMO_LISTEN} is taken by another program; choose another address:" >&2
+  echo "  IOT_GATEWAY_DEMO_LISTEN=127.0.0.1:8081 bash scripts/demo.sh" >&2
+  exit 1
+fi
 rm -rf "$IOT_GATEWAY_DEMO_DIR"
 mkdir -p "$IOT_GATEWAY_DEMO_DIR"
 
@@ -29,7 +39,7 @@ bootstrap=$(sed -n 's/^bootstrap=//p' "$IOT_GATEWAY_DEMO_DIR/kafka-mock.out")
 export IOT_GATEWAY_DEMO_BROKERS="$bootstrap"
 
 cat <<TXT
-Dashboard: http://127.0.0.1:8080/  (health: /healthz, /readyz; Prometheus: /metrics)
+Dashboard: http://${IOT_GATEWAY_DEMO_LISTEN}/  (health: /healthz, /readyz; Prometheus: /metrics)
 Kafka (mock cluster) at $bootstrap. In another terminal, watch the topics fill up:
   kcat -C -b $bootstrap -t SALES_AGGREGATE -f '%k %s\n'
   kcat -C -b $bootstrap -t ALERTS -f '%k %s\n'

@@ -190,3 +190,28 @@ TEST_CASE("the shipped configs are valid") {
     CHECK_MESSAGE(r.ok(), name, "\n", all(r));
   }
 }
+
+TEST_CASE("a key written twice is an error naming both places") {
+  const auto r = parse(
+      "gateway:\n  id: a\nsimulator:\n  seed: 1\ngateway:\n  id: b\n"
+      "pipeline:\n  alerts:\n    k_sigma: 2\n    k_sigma: 4\n");
+  REQUIRE_FALSE(r.ok());
+  const std::string errors = all(r);
+  CHECK_MESSAGE(errors.find("/etc/gw/test.yaml:5:1: error: duplicate key 'gateway' (first at "
+                            "1:1)") != std::string::npos,
+                errors);
+  CHECK_MESSAGE(errors.find("/etc/gw/test.yaml:10:5: error: duplicate key 'k_sigma' (first at "
+                            "9:5)") != std::string::npos,
+                errors);
+}
+
+TEST_CASE("problems come out in the order of their places, the file's before --set's") {
+  const auto r = parse("pipeline:\n  watermark_delay: soon\ngateway:\n  shutdown_timeout: x\n",
+                       {"simulator.seed=-1", "nonsense", "simulator.sales.interval=never"});
+  REQUIRE_FALSE(r.ok());
+  std::vector<std::pair<std::string, int>> places;
+  for (const auto& d : r.errors) places.emplace_back(d.file, d.line);
+  const std::vector<std::pair<std::string, int>> want = {
+      {"/etc/gw/test.yaml", 2}, {"/etc/gw/test.yaml", 4}, {"--set", 1}, {"--set", 2}, {"--set", 3}};
+  CHECK_MESSAGE(places == want, all(r));
+}

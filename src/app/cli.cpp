@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -12,6 +13,7 @@
 #include "app/config_summary.h"
 #include "app/druid_command.h"
 #include "app/gateway.h"
+#include "config/diagnostics.h"
 #include "config/load_config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -132,6 +134,34 @@ int run(const ConfigArgs& args, const std::string& log_level) {
   }
 }
 
+// CLI11 says only "A subcommand is required" for a misspelt command: name it, and the nearest
+// one. Walks the words before the first option down the command tree; true if it reported.
+bool report_unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cur = &app;
+  std::string path = "iot-gateway";
+  for (int i = 1; i < argc && argv[i][0] != '-'; ++i) {
+    const auto subs = cur->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty()) return false;
+    std::vector<std::string> names;
+    for (const CLI::App* s : subs) names.push_back(s->get_name());
+    const std::string word = argv[i];
+    const auto it = std::find(names.begin(), names.end(), word);
+    if (it != names.end()) {
+      cur = subs[static_cast<std::size_t>(it - names.begin())];
+      path += " " + word;
+      continue;
+    }
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    const std::string near = closest_match(word, names);
+    std::cerr << path << ": unknown command '" << word << "'"
+              << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n"
+              << "commands: " << known << " (" << path << " --help)\n";
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int cli_main(int argc, char** argv) {
@@ -182,6 +212,7 @@ int cli_main(int argc, char** argv) {
   add_config_options(provision_cmd, druid_args);
   provision_cmd->add_flag("--dry-run", dry_run, "Print the specs (a JSON array) instead");
 
+  if (report_unknown_command(app, argc, argv)) return kExitConfig;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

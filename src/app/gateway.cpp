@@ -135,8 +135,9 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
   LiveOptions live(options);
   StatusBoard board;
   IngestQueue ingest;
-  // The local endpoint. It must not keep the gateway from collecting data: if it cannot
-  // listen, that is logged and the run goes on without it.
+  // The local endpoint: health, metrics and ingest. A service whose endpoint cannot listen
+  // (the port taken, a bad address) does not start: systemd restarts it, and nobody is told
+  // about a URL that is not served.
   HttpServerStats http_stats;
   const ApiContext api{live, registry,   board,   *buffer,    runners,
                        wall, wall.now(), &ingest, &http_stats};
@@ -149,10 +150,14 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
   http_options.stats = &http_stats;
   HttpServer http(http_options, make_api_handler(api));
   std::string http_error;
-  if (http.start(http_error))
-    log::info("http: listening on " + http.bound_address());
-  else
-    log::error("http: " + http_error + "; running without the local endpoint");
+  if (!http.start(http_error)) {
+    log::error("http: cannot listen on " + options.http.listen + ": " + http_error +
+               "; not starting (free the port or change http.listen)");
+    for (auto& r : runners) r->finish(wall.now());
+    for (auto& r : runners) r->join();
+    return kExitRuntime;
+  }
+  log::info("http: listening on " + http.bound_address());
 
   RunLoop loop(options, registry, *buffer, board, ingest, stop, wall);
   loop.resume();

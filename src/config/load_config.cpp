@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <tuple>
 
 #include "config/map_reader.h"
 #include "config/read_sections.h"
@@ -88,6 +91,29 @@ std::string display_path(const std::string& path) {
   return out;
 }
 
+// yaml-cpp keeps every pair of a mapping and answers lookups with the first one, so a key
+// written twice would silently lose its second value: each repeat is an error naming both.
+void check_duplicate_keys(ConfigContext& ctx, const YAML::Node& node, const std::string& path) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      check_duplicate_keys(ctx, node[i], path + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) continue;
+    const std::string key = kv.first.Scalar();
+    const std::string child = path.empty() ? key : path + "." + key;
+    const auto [it, fresh] = seen.emplace(key, kv.first.Mark());
+    if (!fresh)
+      ctx.error("", kv.first.Mark(),
+                "duplicate key '" + key + "' (first at " + std::to_string(it->second.line + 1) +
+                    ":" + std::to_string(it->second.column + 1) + ")");
+    check_duplicate_keys(ctx, kv.second, child);
+  }
+}
+
 std::string hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "iot-gateway";
@@ -138,6 +164,7 @@ ConfigResult parse_config(const ConfigInput& in) {
     return result;
   }
   if (!root || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
+  check_duplicate_keys(ctx, root, "");
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::string err = apply_override(root, values[i].first, values[i].second);
     if (!err.empty()) early.push_back({"--set", overrides[i].index, 1, err});
@@ -151,6 +178,13 @@ ConfigResult parse_config(const ConfigInput& in) {
 
   result.errors = std::move(early);
   for (auto& d : ctx.diagnostics()) result.errors.push_back(std::move(d));
+  // The file's problems first, then the --set arguments', each in the order of their places.
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     const bool a_set = a.file == "--set", b_set = b.file == "--set";
+                     if (a_set != b_set) return b_set;
+                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                   });
   return result;
 }
 

@@ -1,4 +1,5 @@
-// Minimal leveled logging to stderr (journald adds timestamps). Thread-safe.
+// Minimal leveled logging to stderr, one line per message; each line starts with its UTC time
+// unless journald (JOURNAL_STREAM set) adds its own. Thread-safe.
 #pragma once
 
 #include <string_view>
