@@ -3,9 +3,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
+#include "http/http_client.h"
+#include "kafka_mock.h"
 #include "process.h"
 
 namespace fs = std::filesystem;
@@ -67,4 +70,40 @@ TEST_CASE("a gateway whose endpoint cannot listen does not start, and says why")
   CHECK_MESSAGE(err.find("http: cannot listen on " + listen_at) != std::string::npos, err);
   CHECK(err.find("not starting") != std::string::npos);
   CHECK(err.find("bounded run complete") == std::string::npos);
+}
+
+TEST_CASE("readiness follows the Kafka brokers within seconds, both ways") {
+  test::KafkaMock kafka(test::kKafkaMockTopics, 1, 1);
+  const fs::path dir = fresh_dir("ready");
+  std::ofstream(dir / "gw.yaml") << "gateway: {id: ready-gw, data_dir: " << (dir / "data").string()
+                                 << "}\nsimulator: {sales: {interval: 100ms}}\n"
+                                 << "sinks:\n  kafka: {enabled: true, brokers: '"
+                                 << kafka.bootstrap() << "'}\nhttp: {listen: '127.0.0.1:0'}\n";
+  const pid_t pid =
+      test::spawn_gateway({"run", "-c", (dir / "gw.yaml").string()}, (dir / "log").string());
+  const std::string base = test::await_http_base(dir / "log");
+  REQUIRE_FALSE(base.empty());
+  auto status = [&] { return gw::http_request("GET", base + "/readyz", "", {}, 5000).status; };
+  // The time from a change of the brokers to /readyz showing it, in ms (-1: not within 10 s).
+  auto follows = [&](const std::string& command, int want) {
+    const auto from = std::chrono::steady_clock::now();
+    REQUIRE(kafka.command(command).rfind("ok", 0) == 0);
+    if (!test::await([&] { return status() == want; }, 10'000)) return -1L;
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - from)
+                                 .count());
+  };
+  REQUIRE(test::await([&] { return status() == 200; }));
+  const long down_ms = follows("all-down", 503);
+  const std::string body = gw::http_request("GET", base + "/readyz", "", {}, 5000).body;
+  const long up_ms = follows("all-up", 200);
+  MESSAGE("/readyz followed the brokers going down in " << down_ms << " ms, coming back in "
+                                                        << up_ms << " ms");
+  CHECK(down_ms >= 0);
+  CHECK(down_ms <= 3000);
+  CHECK(body.find("sink kafka") != std::string::npos);
+  CHECK(up_ms >= 0);
+  CHECK(up_ms <= 3000);
+  kill(pid, SIGTERM);
+  CHECK(test::wait_exit(pid) == 0);
 }

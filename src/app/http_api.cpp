@@ -71,6 +71,8 @@ HttpReply readyz(const ApiContext& c) {
   for (const auto& r : c.runners)
     if (!r->healthy())
       problems.push_back("sink " + r->name() + " is not delivering: " + r->last_error());
+    else if (!r->ready())
+      problems.push_back("sink " + r->name() + " cannot reach its destination");
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();

@@ -37,6 +37,10 @@ class SinkRunner {
   std::uint64_t retried(Stream s) const { return by_stream_[stream_index(s)].retried.load(); }
   std::uint64_t failed(Stream s) const { return by_stream_[stream_index(s)].failed.load(); }
   bool healthy() const { return healthy_.load(); }
+  // Ready: the last batch was delivered and, where the sink knows, its destination is
+  // reachable (all Kafka brokers down turns this false within about a second, not only when
+  // messages time out).
+  bool ready() const { return healthy() && connected() != false; }
   std::optional<bool> connected() const { return sink_->connected(); }
   std::vector<SinkMetric> metrics() const { return sink_->metrics(); }
   std::string last_error() const;

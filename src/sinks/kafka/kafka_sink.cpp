@@ -144,6 +144,7 @@ void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* op
   } else {
     state = static_cast<BatchState*>(msg->_private);
   }
+  if (!msg->err && c->all_down.exchange(false)) log::info("kafka: brokers are reachable again");
   if (!state) return;
   --state->outstanding;
   if (msg->err) {
@@ -280,7 +281,6 @@ std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
     health_ = {false, msg};
     return DeliveryResult{DeliveryStatus::retry, msg};
   }
-  if (connection_->all_down.exchange(false)) log::info("kafka: brokers are reachable again");
   health_ = {};
   return DeliveryResult{};
 }
