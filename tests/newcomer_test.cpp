@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "http/http_client.h"
 #include "kafka_mock.h"
@@ -106,4 +107,29 @@ TEST_CASE("readiness follows the Kafka brokers within seconds, both ways") {
   CHECK(up_ms <= 3000);
   kill(pid, SIGTERM);
   CHECK(test::wait_exit(pid) == 0);
+}
+
+TEST_CASE("re-running a bounded run that completed says so, and does nothing else") {
+  const fs::path dir = fresh_dir("rerun");
+  std::ofstream(dir / "gw.yaml") << "gateway: {id: rerun-gw, data_dir: " << (dir / "data").string()
+                                 << "}\nsimulator: {clock: virtual, duration: 3m}\n"
+                                 << "sinks:\n  kafka: {enabled: false}\n"
+                                 << "  file: {enabled: true, path: " << (dir / "out").string()
+                                 << "}\nhttp: {listen: '127.0.0.1:0'}\n";
+  const std::vector<std::string> args = {"run", "-c", (dir / "gw.yaml").string()};
+  std::string first, second;
+  REQUIRE(run_to_end(args, dir, first) == 0);
+  REQUIRE(first.find("bounded run complete") != std::string::npos);
+  const auto sales = test::read_lines(dir / "out" / "SALES.ndjson").size();
+  fs::remove(dir / "stderr.log");
+  REQUIRE(run_to_end(args, dir, second) == 0);
+  CHECK_MESSAGE(std::regex_search(second, std::regex("this bounded run completed earlier \\(20[0-9]"
+                                                     "{2}-[0-9]{2}-[0-9]{2}T[^)]*Z\\): nothing "
+                                                     "to run")),
+                second);
+  CHECK(second.find("empty gateway.data_dir") != std::string::npos);
+  CHECK(second.find("watermark") == std::string::npos);
+  CHECK(second.find("processed") == std::string::npos);
+  CHECK(second.find("every window fired") == std::string::npos);
+  CHECK(test::read_lines(dir / "out" / "SALES.ndjson").size() == sales);
 }

@@ -201,9 +201,16 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
     }
     r->join();
   }
-  log_summary(loop.pipeline(), runners);
-  log::info(completed ? "bounded run complete: every window fired and every sink drained"
-                      : "stopped");
+  if (loop.resumed_completed()) {
+    std::string left;
+    for (const auto& r : runners)
+      left += "; sink " + r->name() + ": " + std::to_string(r->delivered()) + " records delivered";
+    log::info("nothing else to do: the bounded run had completed earlier" + left);
+  } else {
+    log_summary(loop.pipeline(), runners);
+    log::info(completed ? "bounded run complete: every window fired and every sink drained"
+                        : "stopped");
+  }
   return kExitOk;
 }
 

@@ -85,14 +85,23 @@ void RunLoop::resume() {
   if (rs && rs->fingerprint == state_.fingerprint && pipeline_->restore(rs->pipeline, error) &&
       (!simulator_ || simulator_->restore(rs->simulator, error))) {
     state_.completed = rs->completed;
+    state_.completed_at = rs->completed_at;
+    resumed_completed_ = rs->completed;
     if (realtime_ && simulator_) simulator_->resume_at(wall_.now());
     devices_next_ =
         rs->registry_hash != state_.registry_hash
             ? 0
             : static_cast<std::size_t>(std::min<std::uint64_t>(rs->devices_sent, registry_.size()));
-    log::info(std::string("resumed from the buffer's last commit") +
-              (state_.completed ? " (the bounded run had completed; draining only)" : "") +
-              ", watermark " +
+    if (resumed_completed_) {
+      log::info("this bounded run completed earlier" +
+                (state_.completed_at != 0 ? " (" + format_iso8601(state_.completed_at) + ")"
+                                          : std::string()) +
+                ": nothing to run, only what the sinks have not confirmed yet is delivered. To "
+                "run it again from the start, use an empty gateway.data_dir (or delete " +
+                buffer_.path() + " once `iot-gateway buffer stats` shows nothing waiting)");
+      return;
+    }
+    log::info(std::string("resumed from the buffer's last commit") + ", watermark " +
               (pipeline_->watermark() == kTimeMin ? std::string("none")
                                                   : format_iso8601(pipeline_->watermark())));
     return;
@@ -175,6 +184,7 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
       pipeline_->finish(pending_);
       log_reports(*pipeline_, realtime_);
       state_.completed = true;
+      state_.completed_at = wall_.now();
       break;
     }
     TimeMs now;
@@ -242,7 +252,8 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
   commit();
   board_.publish(status(), {});
   board_.set_running(false, wall_.now());
-  if (state_.completed) log::info("bounded run: every window has fired; draining the sinks");
+  if (state_.completed && !resumed_completed_)
+    log::info("bounded run: every window has fired; draining the sinks");
   return state_.completed;
 }
 

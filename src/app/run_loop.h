@@ -45,6 +45,8 @@ class RunLoop {
   const Pipeline& pipeline() const { return *pipeline_; }
   PipelineStatus status() const;
   const Options& options() const { return o_; }
+  // resume() found a bounded run that had completed: there is only draining left to do.
+  bool resumed_completed() const { return resumed_completed_; }
 
  private:
   void fresh_start(std::optional<TimeMs> start = std::nullopt);
@@ -69,6 +71,7 @@ class RunLoop {
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<Simulator> simulator_;
   RunState state_;
+  bool resumed_completed_ = false;
   RecordBatch pending_;
   std::size_t counted_ = 0;         // records of pending_ already in pending_bytes_
   std::int64_t pending_bytes_ = 0;  // uncompressed

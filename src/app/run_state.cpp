@@ -35,6 +35,10 @@ std::string encode_run_state(const RunState& s) {
   w.String(s.registry_hash);
   w.Key("completed");
   w.Bool(s.completed);
+  if (s.completed_at != 0) {
+    w.Key("completed_at");
+    w.Int64(s.completed_at);
+  }
   w.Key("devices_sent");
   w.Uint64(s.devices_sent);
   w.Key("simulator");
@@ -58,6 +62,10 @@ std::optional<RunState> decode_run_state(const std::string& text) {
   s.fingerprint = d["fingerprint"].GetString();
   s.registry_hash = d["registry"].GetString();
   s.completed = d["completed"].GetBool();
+  if (d.HasMember("completed_at")) {  // absent: not completed, or an older version
+    if (!d["completed_at"].IsInt64()) return std::nullopt;
+    s.completed_at = d["completed_at"].GetInt64();
+  }
   if (d.HasMember("devices_sent")) {  // absent (older buffers): all of them
     if (!d["devices_sent"].IsUint64()) return std::nullopt;
     s.devices_sent = d["devices_sent"].GetUint64();

@@ -15,6 +15,7 @@ struct RunState {
   std::string fingerprint;
   std::string registry_hash;
   bool completed = false;
+  TimeMs completed_at = 0;  // wall clock; 0: not completed, or completed by an older version
   // Devices of the registry whose devices-stream records are in the buffer (sent in slices at
   // the start, so that a large registry is never in memory as records at once).
   std::uint64_t devices_sent = UINT64_MAX;
