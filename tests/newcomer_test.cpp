@@ -132,4 +132,9 @@ TEST_CASE("re-running a bounded run that completed says so, and does nothing els
   CHECK(second.find("processed") == std::string::npos);
   CHECK(second.find("every window fired") == std::string::npos);
   CHECK(test::read_lines(dir / "out" / "SALES.ndjson").size() == sales);
+  // The file sink says it appends to what the first run wrote.
+  CHECK_MESSAGE(
+      std::regex_search(second, std::regex("file sink: appending to [0-9]+ existing files? in "
+                                           ".*out \\([0-9]+ bytes\\)")),
+      second);
 }

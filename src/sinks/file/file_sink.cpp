@@ -46,7 +46,27 @@ bool FileSink::drop_partial_line(const std::string& path, std::string& error) {
 }
 
 FileSink::FileSink(std::string directory, std::array<std::string, kStreamCount> topics)
-    : directory_(std::move(directory)), topics_(std::move(topics)) {}
+    : directory_(std::move(directory)), topics_(std::move(topics)) {
+  say_what_is_appended_to();
+}
+
+// The sink appends: a second run into the same folder adds to what the first one wrote. Said
+// at the start, with what is there, so that nobody mistakes the mix for one run's output.
+void FileSink::say_what_is_appended_to() const {
+  std::uintmax_t bytes = 0;
+  int files = 0;
+  for (const Stream s : kAllStreams) {
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path_of(s), ec);
+    if (ec || size == 0) continue;
+    bytes += size;
+    ++files;
+  }
+  if (files > 0)
+    log::info("file sink: appending to " + std::to_string(files) + " existing file" +
+              (files == 1 ? "" : "s") + " in " + directory_ + " (" + std::to_string(bytes) +
+              " bytes); remove them first for an output of this run alone");
+}
 
 FileSink::~FileSink() {
   for (auto* f : files_)

@@ -1,4 +1,5 @@
-// Writes each stream to PATH/TOPIC.ndjson, one JSON record per line, appending.
+// Writes each stream to PATH/TOPIC.ndjson, one JSON record per line, appending (to what
+// earlier runs wrote too: the start logs what is already there).
 // A batch is delivered once its lines are written and flushed to the kernel (so they survive
 // a crash of the process). At open, a partial last line left by a crash is cut off; a record
 // may then appear twice, only as a byte-identical duplicate.
@@ -29,6 +30,7 @@ class FileSink final : public Sink {
  private:
   std::FILE* file_for(Stream s, std::string& error);
   static bool drop_partial_line(const std::string& path, std::string& error);
+  void say_what_is_appended_to() const;
 
   std::string directory_;
   std::array<std::string, kStreamCount> topics_;
