@@ -12,6 +12,7 @@ const state = (window.dashboardState = {
   failures: 0,
   lastError: '',
   salesPoints: 0,
+  partialWindows: 0,
   stores: 0,
   shareSlices: 0,
   shareDrawn: false,
@@ -47,6 +48,21 @@ function hhmm(iso) {
 
 let salesChart = null;
 let shareChart = null;
+
+// A window that began before the run started holds only part of its sales (a gateway started
+// at 12:00:48 has 12 s of the 12:00 window): left out of both charts, and said under them.
+function completeWindows(aggregates, runStart) {
+  const start = runStart ? Date.parse(runStart) : NaN;
+  if (Number.isNaN(start)) return aggregates;
+  const complete = aggregates.filter((a) => Date.parse(a.window_start) >= start);
+  const partial = new Set(aggregates.filter((a) => !complete.includes(a)).map((a) => a.window_start));
+  state.partialWindows = partial.size;
+  document.getElementById('partial-note').textContent =
+    partial.size > 0
+      ? `Not shown: ${[...partial].map(hhmm).join(', ')} (began before the gateway started, partial).`
+      : '';
+  return complete;
+}
 
 function drawSales(aggregates) {
   const windows = [...new Set(aggregates.map((a) => a.window_start))].sort();
@@ -142,7 +158,7 @@ function drawAlerts(alerts) {
     const tr = el('tr');
     tr.className = 'alert-row';
     tr.append(
-      el('td', a.window_end),
+      el('td', typeof a.window_end === 'string' ? a.window_end.slice(0, 19).replace('T', ' ') : a.window_end),
       el('td', a.store_id),
       el('td', a.deviceId, 'mono'),
       el('td', a.total_count_per_deviceid, 'num'),
@@ -276,7 +292,7 @@ async function poll() {
       getJson('/api/v1/alerts'),
       getJson('/api/v1/status'),
     ]);
-    drawSales(aggregates);
+    drawSales(completeWindows(aggregates, (status.pipeline || {}).run_start));
     drawAlerts(alerts);
     drawMap(devices, recentAlertDevices(alerts));
     drawStatus(status);

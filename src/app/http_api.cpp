@@ -150,6 +150,11 @@ HttpReply status(const ApiContext& c) {
     w.String(format_iso8601(st.watermark));
   w.Key("completed");
   w.Bool(st.completed);
+  w.Key("run_start");
+  if (st.run_start == kTimeMin)
+    w.Null();
+  else
+    w.String(format_iso8601(st.run_start));
   w.Key("sales_in");
   w.Uint64(st.counters.sales_in);
   w.Key("access_in");

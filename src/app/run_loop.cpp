@@ -260,6 +260,7 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
 PipelineStatus RunLoop::status() const {
   PipelineStatus st;
   st.counters = pipeline_->counters();
+  st.run_start = start_;
   st.watermark = pipeline_->watermark();
   st.max_event_time = pipeline_->max_event_time();
   st.last_progress = wall_.now();

@@ -23,7 +23,10 @@ struct PipelineStatus {
   TimeMs max_event_time = kTimeMin;
   TimeMs last_progress = 0;  // wall ms of the run loop's last turn
   bool completed = false;    // a bounded run has fired everything
-  bool running = false;      // the run loop is turning (false before start and after stop)
+  // Event time the run started at (a realtime run resumed keeps its first start): a window
+  // that began before it holds only part of its events.
+  TimeMs run_start = kTimeMin;
+  bool running = false;  // the run loop is turning (false before start and after stop)
   std::array<std::uint64_t, kStreamCount> produced{};
   std::uint64_t clock_jumps_forward = 0, clock_jumps_backward = 0;  // realtime wall clock
 };

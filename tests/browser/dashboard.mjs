@@ -2,7 +2,7 @@
 // aggregates and alerts at once and which then stays up (its file sink is blocked by a regular
 // file), loads http://…/ in Debian's headless Chromium and waits until the sales chart has
 // points, the store-share chart is drawn, an alert row is shown and an alerting device is
-// highlighted on the map; saves a screenshot. Exit 0 on success, nonzero on any failure.
+// highlighted on the map, and that the alerts are above the fold at 1400x1000; saves a screenshot. Exit 0 on success, nonzero on any failure.
 //
 //   node tests/browser/dashboard.mjs <path to iot-gateway> [chromium]
 import { spawn } from 'node:child_process';
@@ -90,7 +90,7 @@ try {
     ],
     timeout: TIMEOUT_MS,
   });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const problems = [];
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => m.type() === 'error' && problems.push('console error: ' + m.text()));
@@ -139,6 +139,10 @@ try {
   if (!sinkState.includes('file') || !sinkState.includes('retrying'))
     throw new Error('the sink table does not show the blocked file sink: ' + sinkState);
   if (problems.length) throw new Error(problems.join('; '));
+  // At 1400x1000 the latest alerts are above the fold, their first rows visible.
+  const firstAlert = await page.locator('#alerts tbody tr.alert-row').first().boundingBox();
+  if (!firstAlert || firstAlert.y + firstAlert.height > 1000)
+    throw new Error('the first alert row is below the fold at 1400x1000: ' + JSON.stringify(firstAlert));
 
   const shot = path.join(dir, 'dashboard.png');
   await page.screenshot({ path: shot, fullPage: true });
