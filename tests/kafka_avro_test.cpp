@@ -1,6 +1,7 @@
 // formats.sales: avro -- every SALES value is 0x00, the schema id the registry returned and an
 // Avro body that Debian's python3-avro decodes with the seed's schema; with the registry down
-// at start, the records wait in the buffer and flow once it is up.
+// at start, the records wait in the buffer and flow once it is up. On the mock cluster and on a
+// real Apache Kafka (label kafka-real).
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "kafka_mock.h"
+#include "kafka_real.h"
 #include "process.h"
 #include "schema_registry_mock.h"
 #include "sinks/kafka/schema_registry.h"
@@ -44,13 +46,12 @@ std::vector<std::string> split_sized(const std::string& raw) {
   return out;
 }
 
-}  // namespace
-
-TEST_CASE("avro sales: Confluent wire format, decodable with the seed's schema, registry late") {
-  test::KafkaMock kafka;
+// On a mock or a real cluster (test::KafkaMock, test::RealKafka).
+template <typename Cluster>
+void avro_with_registry_late(Cluster& kafka, const std::string& name) {
   const int port = test::free_port();
   const std::string registry_url = "http://127.0.0.1:" + std::to_string(port);
-  const fs::path dir = fs::temp_directory_path() / "iot-gateway-kafka-avro";
+  const fs::path dir = fs::temp_directory_path() / ("iot-gateway-kafka-avro" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / "gateway.yaml")
@@ -125,4 +126,17 @@ TEST_CASE("avro sales: Confluent wire format, decodable with the seed's schema, 
   }
   for (const auto& line : test::split_lines(py.out)) decoded.insert(line);
   CHECK(decoded == expected);
+}
+
+}  // namespace
+
+TEST_CASE("avro sales: Confluent wire format, decodable with the seed's schema, registry late") {
+  test::KafkaMock kafka;
+  avro_with_registry_late(kafka, "");
+}
+
+TEST_CASE("real Kafka: avro sales through the registry while it starts late" *
+          doctest::test_suite("kafka-real")) {
+  test::RealKafka kafka("avro");
+  avro_with_registry_late(kafka, "-real");
 }

@@ -276,6 +276,13 @@ class KafkaMock {
 
   // Comma-separated host:port list of all brokers (ids 1..brokers()).
   const std::string& bootstrap() const { return bootstrap_; }
+  // Every broker down / up again (the calls test::RealKafka has too).
+  void all_down() {
+    if (command("all-down").rfind("ok", 0) != 0) throw std::runtime_error("all-down refused");
+  }
+  void all_up() {
+    if (command("all-up").rfind("ok", 0) != 0) throw std::runtime_error("all-up refused");
+  }
   int brokers() const { return brokers_; }
   pid_t pid() const { return pid_; }
 

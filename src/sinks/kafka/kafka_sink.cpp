@@ -73,7 +73,8 @@ std::map<std::string, std::string> KafkaSink::default_properties() {
           {"queue.buffering.max.messages", "100000"},
           {"socket.connection.setup.timeout.ms", "10000"},
           {"reconnect.backoff.ms", "100"},
-          {"reconnect.backoff.max.ms", "10000"}};
+          {"reconnect.backoff.max.ms", "10000"},
+          {"statistics.interval.ms", "1000"}};
 }
 
 std::unique_ptr<KafkaSink> KafkaSink::create(const Options& options, std::string& error) {
@@ -98,6 +99,7 @@ std::unique_ptr<KafkaSink> KafkaSink::create(const Options& options, std::string
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
   rd_kafka_conf_set_error_cb(conf, &KafkaSink::on_error);
   rd_kafka_conf_set_log_cb(conf, &KafkaSink::on_log);
+  rd_kafka_conf_set_stats_cb(conf, &KafkaSink::on_stats);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) {
     error = std::string("sinks.kafka: ") + err;
@@ -167,6 +169,25 @@ void KafkaSink::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaq
     log::error(std::string("kafka: fatal error: ") + fatal);
   else
     log::debug(std::string("kafka: ") + reason);
+}
+
+// Every statistics.interval.ms (served by rd_kafka_poll): the brokers connected, for /metrics,
+// and a sign that brokers are back even before a delivery report says so.
+int KafkaSink::on_stats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  auto* c = static_cast<ConnectionState*>(opaque);
+  if (const auto counts = broker_counts({json, json_len})) {
+    c->brokers_known.store(counts->known);
+    c->brokers_up.store(counts->up);
+    if (counts->up > 0 && c->all_down.exchange(false))
+      log::info("kafka: brokers are reachable again");
+  }
+  return 0;  // librdkafka frees the JSON
+}
+
+std::optional<BrokerCounts> KafkaSink::brokers() const {
+  const int known = connection_->brokers_known.load();
+  if (known < 0) return std::nullopt;
+  return BrokerCounts{connection_->brokers_up.load(), known};
 }
 
 void KafkaSink::on_log(const rd_kafka_t*, int level, const char* facility, const char* message) {
@@ -287,6 +308,13 @@ std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
 
 std::vector<SinkMetric> KafkaSink::metrics() const {
   std::vector<SinkMetric> m;
+  if (const auto b = brokers()) {
+    const char* help =
+        "Brokers of the Kafka cluster by connection state (up: connected), from librdkafka's "
+        "statistics (statistics.interval.ms).";
+    m.push_back({"kafka_brokers", "gauge", help, {{"state", "up"}}, double(b->up)});
+    m.push_back({"kafka_brokers", "gauge", help, {{"state", "down"}}, double(b->known - b->up)});
+  }
   if (!connection_->per_record) return m;
   const char* name = "kafka_delivery_latency_seconds";
   const char* help =

@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "core/histogram.h"
 #include "core/records.h"
+#include "sinks/kafka/broker_states.h"
 #include "sinks/kafka/value_encoder.h"
 #include "sinks/sink.h"
 
@@ -56,6 +57,9 @@ class KafkaSink final : public Sink {
   std::vector<SinkMetric> metrics() const override;
   SinkHealth health() const override { return health_; }
   std::optional<bool> connected() const override { return !connection_->all_down.load(); }
+  // Brokers of the cluster and how many are connected, from librdkafka's statistics
+  // (statistics.interval.ms, 1 s by default); nullopt before the first statistics.
+  std::optional<BrokerCounts> brokers() const;
 
   // librdkafka's defaults as the gateway sets them, before sinks.kafka.properties.
   static std::map<std::string, std::string> default_properties();
@@ -66,6 +70,7 @@ class KafkaSink final : public Sink {
   // Shared with librdkafka's callbacks (its opaque).
   struct ConnectionState {
     std::atomic<bool> all_down{false};
+    std::atomic<int> brokers_up{-1}, brokers_known{-1};  // -1: no statistics yet
     bool per_record = false;  // messages point to a RecordSlot (else to their BatchState)
     SystemClock clock;
     std::array<LatencyHistogram, 2> latency;  // by LatencyKind
@@ -81,6 +86,7 @@ class KafkaSink final : public Sink {
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* message);
+  static int on_stats(rd_kafka_t* rk, char* json, size_t json_len, void* opaque);
 
   rd_kafka_t* rk_;
   std::unique_ptr<ConnectionState> connection_;
