@@ -125,6 +125,12 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
     log::error(std::string("cannot open the buffer: ") + e.what());
     return kExitRuntime;
   }
+  try {
+    for (const auto& line : describe_waiting(buffer->waiting())) log::warn(line);
+  } catch (const std::exception& e) {
+    log::error(std::string("buffer: cannot count the records kept for disabled sinks: ") +
+               e.what());
+  }
 
   std::vector<std::unique_ptr<SinkRunner>> runners;
   for (std::size_t i = 0; i < sink_set.sinks.size(); ++i) {
