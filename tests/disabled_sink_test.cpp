@@ -10,6 +10,7 @@
 
 #include "kafka_mock.h"
 #include "process.h"
+#include "sinks/sink_factory.h"
 
 namespace fs = std::filesystem;
 
@@ -106,6 +107,8 @@ TEST_CASE("a run with Kafka disabled keeps Kafka's records; discard drops them, 
   CHECK(log.find("buffer: " + std::to_string(left) +
                  " records wait for sink kafka, which is not enabled") != std::string::npos);
   CHECK(log.find("buffer discard --sink kafka") != std::string::npos);
+  CHECK(log.find("buffer: " + std::to_string(left) + " records still wait for sinks") !=
+        std::string::npos);
   auto st = stats(dir);
   CHECK(records_in_buffer(st) == left);  // nothing lost
   CHECK(waiting_for(st, "kafka") == left);
@@ -145,4 +148,21 @@ TEST_CASE("records kept for a disabled Kafka are delivered when it is enabled ag
   CHECK(records_in_buffer(st) == 0);
   CHECK(drops(st, "discarded") == 0);
   CHECK(drops(st, "expired") == 0);
+}
+
+TEST_CASE("buffer discard knows the enabled sinks' streams as the built sinks do") {
+  gw::Options o;
+  o.sinks.kafka.enabled = false;
+  o.sinks.file.enabled = true;
+  o.sinks.druid.enabled = true;
+  o.sinks.druid.provision_supervisors = false;
+  o.sinks.druid.streams = {true, false, false, false, false, true};
+  const auto built = gw::build_sinks(o);
+  REQUIRE(built.error.empty());
+  const auto listed = gw::enabled_sink_streams(o);
+  REQUIRE(listed.size() == built.sinks.size());
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    CHECK(listed[i].first == built.sinks[i]->name());
+    CHECK(listed[i].second == built.sinks[i]->streams());
+  }
 }

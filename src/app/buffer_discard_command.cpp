@@ -57,8 +57,8 @@ int buffer_discard_command(const Options& options, const std::string& sink,
         per_stream += (per_stream.empty() ? "" : ", ") + std::string(kStreamNames[i]) + " " +
                       std::to_string(dropped[i]);
     }
-    std::cout << "discarded " << total << " records kept for sink " << sink << " in "
-              << stream_list(discard) << (per_stream.empty() ? "" : " (" + per_stream + ")")
+    std::cout << "discarded " << total << " records kept for sink " << sink
+              << (per_stream.empty() ? "" : " (" + per_stream + ")")
               << "; counted as dropped, reason \"discarded\" (see `iot-gateway buffer stats`)\n";
   } catch (const std::invalid_argument& e) {
     std::cerr << "iot-gateway: " << path << ": " << e.what() << "\n";

@@ -3,8 +3,9 @@
 // The run loop commits each batch of output records together with the pipeline's state in
 // one transaction (commit()); records are grouped per stream into LZ4-compressed chunks. Each
 // sink reads chunks from its own position (next_for()) and confirms what it delivered
-// (confirm()); a chunk is deleted once every enabled sink has confirmed it. Limits: max_bytes
-// (drop_oldest: raw events first, alerts last; or block: has_room() turns false) and max_age.
+// (confirm()); a chunk is deleted once every sink it was stored for has confirmed it. Limits:
+// max_bytes (drop_oldest: raw events first, alerts last; or block: has_room() turns false) and
+// max_age.
 // Every drop is counted per stream and reason, in the database itself.
 // Records left for a sink that is now disabled, or of a stream its sink no longer takes, stay
 // (waiting(); they count toward max_bytes and expire as any) until that sink takes them again
