@@ -310,6 +310,11 @@ TEST_CASE("a stream a sink no longer takes is kept from it, and delivered when t
     CHECK(waiting[0].stream == Stream::sales);
     CHECK(waiting[0].records == 5);
     CHECK_FALSE(waiting[0].sink_disabled);
+    const auto lines = describe_waiting(waiting);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("5 records wait for sink druid in streams it no longer takes (sales 5)") !=
+          std::string::npos);
+    CHECK(lines[0].find("buffer discard --sink druid") != std::string::npos);
   }
   const BufferSink every{"druid", kEveryStream};
   Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&every, 1), clock);
@@ -344,4 +349,43 @@ TEST_CASE("kept records expire by max_age; discard drops them as \"discarded\", 
   CHECK(st.streams[stream_index(Stream::sales)].drops.at("expired") == 10);
   CHECK(st.streams[stream_index(Stream::events)].drops.at("discarded") == 4);
   CHECK(st.waiting.empty());
+}
+
+TEST_CASE("a batch held for a stream the sink no longer takes waits until it takes it again") {
+  const auto g = gateway_in("held-stream-removed");
+  VirtualClock clock(1'000'000);
+  StreamSet alerts_only{};
+  alerts_only[stream_index(Stream::alerts)] = true;
+  std::int64_t first = 0, last = 0;
+  {
+    const BufferSink every{"druid", kEveryStream};
+    Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&every, 1), clock);
+    REQUIRE(b.commit(records(Stream::sales, 3), nullptr) == CommitResult::ok);
+    REQUIRE(b.commit(records(Stream::sales, 3), nullptr) == CommitResult::ok);
+    const auto c1 = b.next_for(0, SinkCursor{});
+    REQUIRE(c1);
+    SinkCursor after;
+    after.advance(*c1);
+    const auto c2 = b.next_for(0, after);
+    REQUIRE(c2);
+    first = c1->id;
+    last = c2->id;
+    b.hold_batch(0, {Stream::sales, first, last});  // handed to Druid, not answered yet
+  }
+  {
+    const BufferSink some{"druid", alerts_only};
+    Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&some, 1), clock);
+    CHECK_FALSE(b.held_batch(0));  // not sent again to a sink that no longer takes sales
+    CHECK_FALSE(b.next_for(0, SinkCursor{}));
+  }
+  const BufferSink every{"druid", kEveryStream};
+  Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&every, 1), clock);
+  const auto held = b.held_batch(0);
+  REQUIRE(held);
+  CHECK(held->first == first);
+  CHECK(held->last == last);
+  const auto chunks = b.chunks_of(0, *held);
+  CHECK(chunks.size() == 2);
+  b.confirm(0, chunks);
+  CHECK(b.bytes() == 0);
 }

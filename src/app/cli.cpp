@@ -156,7 +156,8 @@ int cli_main(int argc, char** argv) {
 
   ConfigArgs stats_args;
   bool stats_json = false;
-  CLI::App* buffer_cmd = app.add_subcommand("buffer", "Inspect the store-and-forward buffer");
+  CLI::App* buffer_cmd = app.add_subcommand(
+      "buffer", "Inspect the store-and-forward buffer, or drop what it keeps for disabled sinks");
   buffer_cmd->require_subcommand(1);
   CLI::App* stats_cmd = buffer_cmd->add_subcommand(
       "stats",
