@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
+#include "http/http_client.h"
 #include "kafka_mock.h"
 #include "process.h"
 #include "sinks/sink_factory.h"
@@ -66,6 +68,16 @@ std::int64_t waiting_for(const rapidjson::Document& st, const std::string& sink)
   return n;
 }
 
+// The sum of iot_gateway_buffer_waiting_records{sink="SINK",...} over the streams.
+std::int64_t waiting_metric(const std::string& metrics, const std::string& sink) {
+  std::int64_t n = 0;
+  const std::regex line("iot_gateway_buffer_waiting_records\\{sink=\"" + sink +
+                        "\",stream=\"[a-z_]+\"\\} ([0-9]+)");
+  for (std::sregex_iterator it(metrics.begin(), metrics.end(), line), end; it != end; ++it)
+    n += std::stoll((*it)[1].str());
+  return n;
+}
+
 std::int64_t drops(const rapidjson::Document& st, const std::string& reason) {
   std::int64_t n = 0;
   for (const auto& s : st["streams"].GetObject())
@@ -114,6 +126,21 @@ TEST_CASE("a run with Kafka disabled keeps Kafka's records; discard drops them, 
   CHECK(waiting_for(st, "kafka") == left);
   CHECK(drops(st, "discarded") == 0);
   CHECK(gateway(dir, "buffer stats").find("sink not enabled") != std::string::npos);
+
+  // A service run (realtime) without Kafka: /metrics shows what waits for it, per stream.
+  std::vector<std::string> realtime = kFileOnly;
+  realtime.insert(realtime.end(), {"--set", "simulator.clock=realtime"});
+  realtime.insert(realtime.begin(), {"run", "-c", (dir / "gateway.yaml").string()});
+  const pid_t pid = test::spawn_gateway(realtime, (dir / "log-realtime").string());
+  const std::string base = test::await_http_base(dir / "log-realtime");
+  REQUIRE(!base.empty());
+  const std::string metrics = gw::http_request("GET", base + "/metrics", "", {}, 10'000).body;
+  kill(pid, SIGTERM);
+  CHECK(test::wait_exit(pid) == 0);
+  CHECK(waiting_metric(metrics, "kafka") == left);
+  CHECK(metrics.find("iot_gateway_buffer_drops_total{stream=\"sales\",reason=\"discarded\"} 0") !=
+        std::string::npos);
+  CHECK(waiting_for(stats(dir), "kafka") == left);
 
   // Kafka is enabled in this configuration: its records are not given up.
   int status = 0;
