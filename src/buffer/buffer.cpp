@@ -204,7 +204,6 @@ void Buffer::setup_sinks(std::span<const BufferSink> sinks) {
       const std::int64_t bit = std::int64_t{1} << known[name];
       sink_bits_.push_back(bit);
       sink_names_.push_back(name);
-      all_sinks_mask_ |= bit;
       for (std::size_t i = 0; i < kStreamCount; ++i)
         if (streams[i]) stream_masks_[i] |= bit;
       setup.emplace_back(name, streams);

@@ -194,7 +194,6 @@ class Buffer {
   std::unique_ptr<sql::Connection> db_;
   std::vector<std::int64_t> sink_bits_;  // bit mask per sink index
   std::vector<std::string> sink_names_;
-  std::int64_t all_sinks_mask_ = 0;
   std::array<std::int64_t, kStreamCount> stream_masks_{};  // the sinks that take each stream
   std::string id_;
   std::int64_t bytes_ = 0;
