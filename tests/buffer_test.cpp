@@ -251,3 +251,141 @@ TEST_CASE("a sink is handed alerts and aggregates before raw events, each stream
     if (order[i].first == order[i - 1].first) CHECK(order[i].second > order[i - 1].second);
   CHECK(b.backlog(0) == 12);  // nothing confirmed yet
 }
+
+TEST_CASE("records for a sink disabled between runs stay, counted, until it is enabled again") {
+  const auto g = gateway_in("disabled-sink");
+  VirtualClock clock(1'000'000);
+  const auto sales = records(Stream::sales, 10);
+  {
+    Buffer b(g, BufferOptions{}, {"file", "kafka"}, clock);
+    REQUIRE(b.commit(sales, nullptr) == CommitResult::ok);
+    CHECK(drain(b, 0).size() == 10);  // "file" delivered; "kafka" could not
+  }
+  {
+    Buffer b(g, BufferOptions{}, {"file"}, clock);
+    CHECK(b.bytes() > 0);  // they still count toward max_bytes
+    CHECK(drain(b, 0).empty());
+    const auto waiting = b.waiting();
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].sink == "kafka");
+    CHECK(waiting[0].stream == Stream::sales);
+    CHECK(waiting[0].records == 10);
+    CHECK(waiting[0].sink_disabled);
+  }
+  auto st = Buffer::read_stats((fs::path(g.data_dir) / "gateway.db").string());
+  CHECK(st.streams[stream_index(Stream::sales)].records == 10);
+  CHECK(st.streams[stream_index(Stream::sales)].drops.empty());
+  REQUIRE(st.waiting.size() == 1);
+  CHECK(st.waiting[0].records == 10);
+  CHECK(st.unconfirmed.at("kafka") == 0);  // not to be delivered by this setup
+  Buffer b(g, BufferOptions{}, {"file", "kafka"}, clock);
+  CHECK(b.waiting().empty());
+  CHECK(b.backlog(1) == 10);
+  CHECK(drain(b, 1).size() == 10);
+  CHECK(b.bytes() == 0);
+}
+
+TEST_CASE("a stream a sink no longer takes is kept from it, and delivered when taken again") {
+  const auto g = gateway_in("stream-removed");
+  VirtualClock clock(1'000'000);
+  StreamSet alerts_only{};
+  alerts_only[stream_index(Stream::alerts)] = true;
+  std::vector<Record> batch = records(Stream::sales, 5);
+  const auto alerts = records(Stream::alerts, 2);
+  batch.insert(batch.end(), alerts.begin(), alerts.end());
+  {
+    const BufferSink every{"druid", kEveryStream};
+    Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&every, 1), clock);
+    REQUIRE(b.commit(batch, nullptr) == CommitResult::ok);
+  }
+  {
+    const BufferSink some{"druid", alerts_only};
+    Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&some, 1), clock);
+    CHECK(b.backlog(0) == 2);
+    const auto got = drain(b, 0);
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].stream == Stream::alerts);
+    const auto waiting = b.waiting();
+    REQUIRE(waiting.size() == 1);
+    CHECK(waiting[0].stream == Stream::sales);
+    CHECK(waiting[0].records == 5);
+    CHECK_FALSE(waiting[0].sink_disabled);
+    const auto lines = describe_waiting(waiting);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("5 records wait for sink druid in streams it no longer takes (sales 5)") !=
+          std::string::npos);
+    CHECK(lines[0].find("buffer discard --sink druid") != std::string::npos);
+  }
+  const BufferSink every{"druid", kEveryStream};
+  Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&every, 1), clock);
+  CHECK(drain(b, 0).size() == 5);
+  CHECK(b.bytes() == 0);
+}
+
+TEST_CASE("kept records expire by max_age; discard drops them as \"discarded\", never while open") {
+  const auto g = gateway_in("discard");
+  VirtualClock clock(1'000'000);
+  BufferOptions options;
+  options.max_age = 60'000;
+  {
+    Buffer b(g, options, {"file", "kafka"}, clock);
+    REQUIRE(b.commit(records(Stream::sales, 10), nullptr) == CommitResult::ok);
+    clock.advance_to(1'030'000);
+    REQUIRE(b.commit(records(Stream::events, 4), nullptr) == CommitResult::ok);
+    drain(b, 0);
+  }
+  {
+    Buffer b(g, options, {"file"}, clock);
+    CHECK_THROWS_AS(Buffer(g, options, clock), sql::SqliteError);  // the lock is held
+    clock.advance_to(1'060'001);
+    CHECK(b.expire() == 10);  // the older ones, counted as expired
+  }
+  Buffer m(g, options, clock);
+  CHECK_THROWS_AS(m.discard("nosuch", kEveryStream), std::invalid_argument);
+  const auto dropped = m.discard("kafka", kEveryStream);
+  CHECK(dropped[stream_index(Stream::events)] == 4);
+  CHECK(m.bytes() == 0);
+  const auto st = Buffer::read_stats(m.path());
+  CHECK(st.streams[stream_index(Stream::sales)].drops.at("expired") == 10);
+  CHECK(st.streams[stream_index(Stream::events)].drops.at("discarded") == 4);
+  CHECK(st.waiting.empty());
+}
+
+TEST_CASE("a batch held for a stream the sink no longer takes waits until it takes it again") {
+  const auto g = gateway_in("held-stream-removed");
+  VirtualClock clock(1'000'000);
+  StreamSet alerts_only{};
+  alerts_only[stream_index(Stream::alerts)] = true;
+  std::int64_t first = 0, last = 0;
+  {
+    const BufferSink every{"druid", kEveryStream};
+    Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&every, 1), clock);
+    REQUIRE(b.commit(records(Stream::sales, 3), nullptr) == CommitResult::ok);
+    REQUIRE(b.commit(records(Stream::sales, 3), nullptr) == CommitResult::ok);
+    const auto c1 = b.next_for(0, SinkCursor{});
+    REQUIRE(c1);
+    SinkCursor after;
+    after.advance(*c1);
+    const auto c2 = b.next_for(0, after);
+    REQUIRE(c2);
+    first = c1->id;
+    last = c2->id;
+    b.hold_batch(0, {Stream::sales, first, last});  // handed to Druid, not answered yet
+  }
+  {
+    const BufferSink some{"druid", alerts_only};
+    Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&some, 1), clock);
+    CHECK_FALSE(b.held_batch(0));  // not sent again to a sink that no longer takes sales
+    CHECK_FALSE(b.next_for(0, SinkCursor{}));
+  }
+  const BufferSink every{"druid", kEveryStream};
+  Buffer b(g, BufferOptions{}, std::span<const BufferSink>(&every, 1), clock);
+  const auto held = b.held_batch(0);
+  REQUIRE(held);
+  CHECK(held->first == first);
+  CHECK(held->last == last);
+  const auto chunks = b.chunks_of(0, *held);
+  CHECK(chunks.size() == 2);
+  b.confirm(0, chunks);
+  CHECK(b.bytes() == 0);
+}

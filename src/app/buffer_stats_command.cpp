@@ -62,6 +62,21 @@ void print_json(const BufferStats& st, TimeMs now, const std::string& path) {
     w.EndObject();
   }
   w.EndObject();
+  w.Key("waiting");
+  w.StartArray();
+  for (const auto& x : st.waiting) {
+    w.StartObject();
+    w.Key("sink");
+    w.String(x.sink);
+    w.Key("stream");
+    w.String(std::string(stream_name(x.stream)));
+    w.Key("records");
+    w.Int64(x.records);
+    w.Key("why");
+    w.String(x.sink_disabled ? "sink_disabled" : "stream_not_taken");
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("dead_letters");
   w.StartObject();
   for (const auto& [sink, d] : st.dead_letters) {
@@ -105,6 +120,17 @@ void print_table(const BufferStats& st, TimeMs now, const std::string& path) {
   std::printf("\n%-16s %10s\n", "sink", "unconfirmed");
   for (const auto& [sink, n] : st.unconfirmed)
     std::printf("%-16s %10lld\n", sink.c_str(), static_cast<long long>(n));
+  if (!st.waiting.empty()) {
+    std::printf(
+        "\nkept for a sink not enabled at the last start, or a stream it no longer took\n"
+        "(delivered once it takes them again; `iot-gateway buffer discard --sink NAME` drops "
+        "them):\n%-16s %-16s %10s  %s\n",
+        "sink", "stream", "records", "why");
+    for (const auto& x : st.waiting)
+      std::printf("%-16s %-16s %10lld  %s\n", x.sink.c_str(),
+                  std::string(stream_name(x.stream)).c_str(), static_cast<long long>(x.records),
+                  x.sink_disabled ? "sink not enabled" : "stream not taken");
+  }
   for (const auto& [sink, d] : st.dead_letters)
     std::printf("\ndead letters of sink %s: %lld records in %lld batches, last at %s: %s\n",
                 sink.c_str(), static_cast<long long>(d.records), static_cast<long long>(d.batches),

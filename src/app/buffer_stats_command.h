@@ -1,5 +1,6 @@
 // `iot-gateway buffer stats`: per stream records, bytes, oldest age and drops by reason; per
-// sink the records not yet confirmed. Opens the database read-only: safe while a gateway runs.
+// sink the records it is to deliver, and those kept for a disabled sink or a stream it no
+// longer takes. Opens the database read-only: safe while a gateway runs.
 #pragma once
 
 #include <string>

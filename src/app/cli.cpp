@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/buffer_discard_command.h"
 #include "app/buffer_stats_command.h"
 #include "app/config_summary.h"
 #include "app/druid_command.h"
@@ -185,14 +186,29 @@ int cli_main(int argc, char** argv) {
 
   ConfigArgs stats_args;
   bool stats_json = false;
-  CLI::App* buffer_cmd = app.add_subcommand("buffer", "Inspect the store-and-forward buffer");
+  CLI::App* buffer_cmd = app.add_subcommand(
+      "buffer", "Inspect the store-and-forward buffer, or drop what it keeps for disabled sinks");
   buffer_cmd->require_subcommand(1);
   CLI::App* stats_cmd = buffer_cmd->add_subcommand(
       "stats",
       "Per stream: records, bytes, oldest age, drops by reason; per sink: records not yet "
-      "confirmed. Safe while the gateway runs");
+      "confirmed, and those kept for a disabled sink or a stream it no longer takes. Safe while "
+      "the gateway runs");
   add_config_options(stats_cmd, stats_args);
   stats_cmd->add_flag("--json", stats_json, "Print JSON");
+
+  ConfigArgs discard_args;
+  std::string discard_sink, discard_stream;
+  CLI::App* discard_cmd = buffer_cmd->add_subcommand(
+      "discard",
+      "Drop the records kept for a sink this configuration does not enable (or for streams it "
+      "does not take), counted as dropped, reason \"discarded\". Records an enabled sink takes "
+      "are never dropped. Refused while a gateway runs on the same gateway.data_dir");
+  add_config_options(discard_cmd, discard_args);
+  discard_cmd->add_option("--sink", discard_sink, "The sink: file, kafka or druid")->required();
+  std::vector<std::string> stream_names(kStreamNames.begin(), kStreamNames.end());
+  discard_cmd->add_option("--stream", discard_stream, "Only this stream (default: every stream)")
+      ->check(CLI::IsMember(stream_names));
 
   ConfigArgs druid_args;
   std::string spec_stream;
@@ -223,6 +239,13 @@ int cli_main(int argc, char** argv) {
   if (*stats_cmd) {
     auto options = load(stats_args);
     return options ? buffer_stats_command(*options, stats_json) : kExitConfig;
+  }
+  if (*discard_cmd) {
+    auto options = load(discard_args);
+    if (!options) return kExitConfig;
+    return buffer_discard_command(
+        *options, discard_sink,
+        discard_stream.empty() ? std::nullopt : stream_from_name(discard_stream));
   }
   if (*spec_cmd || *provision_cmd) {
     auto options = load(druid_args);

@@ -65,6 +65,27 @@ std::string service_status(const PipelineStatus& now, const PipelineStatus& befo
   return s + " buffer " + std::to_string(buffer.bytes() / 1024) + " KiB";
 }
 
+// Records kept for sinks that this run does not send them to: per sink at the start (how to
+// discard them), their total at the end.
+void log_waiting(Buffer& buffer, bool at_start) {
+  try {
+    const auto waiting = buffer.waiting();
+    if (at_start) {
+      for (const auto& line : describe_waiting(waiting)) log::warn(line);
+      return;
+    }
+    std::int64_t kept = 0;
+    for (const auto& w : waiting) kept += w.records;
+    if (kept > 0)
+      log::warn("buffer: " + std::to_string(kept) +
+                " records still wait for sinks that this run did not send them to (`iot-gateway "
+                "buffer stats` lists them)");
+  } catch (const std::exception& e) {
+    log::error(std::string("buffer: cannot count the records kept for disabled sinks: ") +
+               e.what());
+  }
+}
+
 // SIGHUP: reads the config again; a valid one applies (what can apply live), an invalid one is
 // refused with its problems logged and the running configuration kept.
 std::optional<Options> reload_config(const ReloadSource& source, LiveOptions& live,
@@ -125,6 +146,7 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
     log::error(std::string("cannot open the buffer: ") + e.what());
     return kExitRuntime;
   }
+  log_waiting(*buffer, true);
 
   std::vector<std::unique_ptr<SinkRunner>> runners;
   for (std::size_t i = 0; i < sink_set.sinks.size(); ++i) {
@@ -211,6 +233,7 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
     log::info(completed ? "bounded run complete: every window fired and every sink drained"
                         : "stopped");
   }
+  log_waiting(*buffer, false);
   return kExitOk;
 }
 

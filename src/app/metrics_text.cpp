@@ -172,14 +172,21 @@ std::string render_metrics(const ApiContext& c) {
   }
   t.family(
       "iot_gateway_buffer_drops_total", "counter",
-      "Records deleted from the buffer unsent, per stream and reason (full, expired, rejected).");
+      "Records deleted from the buffer unsent, per stream and reason (full, expired, rejected, "
+      "discarded).");
   for (std::size_t i = 0; i < kStreamCount; ++i)
-    for (const char* reason : {"full", "expired", "rejected"}) {
+    for (const char* reason : {"full", "expired", "rejected", "discarded"}) {
       const auto it = b.streams[i].drops.find(reason);
       t.sample("iot_gateway_buffer_drops_total",
                label("stream", kStreamNames[i]) + "," + label("reason", reason),
                it == b.streams[i].drops.end() ? 0 : it->second);
     }
+  t.family("iot_gateway_buffer_waiting_records", "gauge",
+           "Records kept for a sink this run does not enable, or of a stream it no longer takes "
+           "(`iot-gateway buffer discard` drops them), per sink and stream.");
+  for (const auto& w : b.waiting)
+    t.sample("iot_gateway_buffer_waiting_records",
+             label("sink", w.sink) + "," + label("stream", stream_name(w.stream)), w.records);
   t.family("iot_gateway_buffer_corruptions_total", "counter", "Corrupt buffer files set aside.");
   const auto corrupt = b.counters.find("buffer_corruptions");
   t.sample("iot_gateway_buffer_corruptions_total", "",

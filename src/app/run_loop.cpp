@@ -109,7 +109,7 @@ void RunLoop::resume() {
   if (rs && rs->fingerprint != state_.fingerprint)
     log::warn(
         "the buffer's saved state belongs to another configuration: starting afresh "
-        "(records already in the buffer are still delivered)");
+        "(records already in the buffer are still delivered to the sinks that take them)");
   else
     log::warn("cannot resume from the saved state (" + error + "): starting afresh");
   fresh_start();

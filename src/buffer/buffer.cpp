@@ -52,6 +52,8 @@ std::string_view drop_reason_name(DropReason r) {
       return "expired";
     case DropReason::rejected:
       return "rejected";
+    case DropReason::discarded:
+      return "discarded";
   }
   return "unknown";
 }
@@ -73,6 +75,22 @@ Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options,
     : path_((fs::path(gateway.data_dir) / "gateway.db").string()),
       options_(options),
       clock_(wall_clock) {
+  open(gateway);
+  setup_sinks(sinks);
+  auto s = db_->prepare("SELECT COALESCE(SUM(bytes), 0) FROM chunks");
+  if (s.step()) bytes_ = s.int64(0);
+}
+
+Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options, Clock& wall_clock)
+    : path_((fs::path(gateway.data_dir) / "gateway.db").string()),
+      options_(options),
+      clock_(wall_clock) {
+  open(gateway);
+  auto s = db_->prepare("SELECT COALESCE(SUM(bytes), 0) FROM chunks");
+  if (s.step()) bytes_ = s.int64(0);
+}
+
+void Buffer::open(const GatewayOptions& gateway) {
   std::error_code ec;
   fs::create_directories(gateway.data_dir, ec);
   if (ec)
@@ -88,9 +106,6 @@ Buffer::Buffer(const GatewayOptions& gateway, const BufferOptions& options,
   }
   open_or_recover();
   load_id();
-  setup_sinks(sinks);
-  auto s = db_->prepare("SELECT COALESCE(SUM(bytes), 0) FROM chunks");
-  if (s.step()) bytes_ = s.int64(0);
 }
 
 void Buffer::open_or_recover() {
@@ -164,9 +179,13 @@ void Buffer::load_id() {
   db_->prepare("INSERT INTO state(key, value) VALUES('buffer_id', ?)").bind_blob(1, id_).run();
 }
 
+// Records left for a sink not enabled now, or of a stream it no longer takes, keep its pending
+// bit: next_for() and backlog() look only at the streams a sink takes, and a sink enabled again
+// gets its old bit back.
 void Buffer::setup_sinks(std::span<const BufferSink> sinks) {
   db_->exec("BEGIN IMMEDIATE");
   try {
+    SinkSetup setup;
     std::map<std::string, std::int64_t> known;
     {
       auto s = db_->prepare("SELECT name, bit FROM sinks");
@@ -185,25 +204,11 @@ void Buffer::setup_sinks(std::span<const BufferSink> sinks) {
       const std::int64_t bit = std::int64_t{1} << known[name];
       sink_bits_.push_back(bit);
       sink_names_.push_back(name);
-      all_sinks_mask_ |= bit;
-      for (std::size_t i = 0; i < kStreamCount; ++i) {
-        if (streams[i]) {
-          stream_masks_[i] |= bit;
-          continue;
-        }
-        // A stream this sink no longer takes: what it left of it is no longer its to send.
-        db_->prepare("UPDATE chunks SET pending = pending & ~?1 WHERE stream = ?2 AND pending & ?1")
-            .bind(1, bit)
-            .bind(2, static_cast<std::int64_t>(i))
-            .run();
-      }
+      for (std::size_t i = 0; i < kStreamCount; ++i)
+        if (streams[i]) stream_masks_[i] |= bit;
+      setup.emplace_back(name, streams);
     }
-    // Sinks no longer enabled confirm everything they left behind.
-    db_->prepare("UPDATE chunks SET pending = pending & ? WHERE pending & ~? != 0")
-        .bind(1, all_sinks_mask_)
-        .bind(2, all_sinks_mask_)
-        .run();
-    db_->exec("DELETE FROM chunks WHERE pending = 0");
+    save_sink_setup(*db_, setup);
     db_->exec("COMMIT");
   } catch (...) {
     db_->exec("ROLLBACK");
@@ -358,6 +363,7 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
           "ORDER BY id LIMIT 1");
       bool found = false;
       for (auto it = kDropOrder.rbegin(); it != kDropOrder.rend() && !found; ++it) {
+        if (!(stream_masks_[stream_index(*it)] & sink_bits_[sink])) continue;  // not taken now
         q.bind(1, static_cast<std::int64_t>(stream_index(*it)))
             .bind(2, from.after[stream_index(*it)])
             .bind(3, sink_bits_[sink]);
@@ -493,7 +499,7 @@ std::optional<HeldBatch> Buffer::held_batch(std::size_t sink) {
   q.bind(1, sink_names_[sink]);
   if (!q.step()) return std::nullopt;
   const auto stream = static_cast<std::size_t>(q.int64(0));
-  if (stream >= kStreamCount) return std::nullopt;
+  if (stream >= kStreamCount || !(stream_masks_[stream] & sink_bits_[sink])) return std::nullopt;
   return HeldBatch{kAllStreams[stream], q.int64(1), q.int64(2)};
 }
 
@@ -533,16 +539,25 @@ std::vector<BufferChunk> Buffer::chunks_of(std::size_t sink, const HeldBatch& ba
 
 std::int64_t Buffer::backlog_bytes(std::size_t sink) {
   std::lock_guard lock(mutex_);
-  auto q = db_->prepare("SELECT COALESCE(SUM(raw_bytes), 0) FROM chunks WHERE pending & ?");
-  q.bind(1, sink_bits_[sink]);
+  auto q = db_->prepare(
+      "SELECT COALESCE(SUM(raw_bytes), 0) FROM chunks WHERE pending & ? AND (? >> stream) & 1");
+  q.bind(1, sink_bits_[sink]).bind(2, streams_of(sink));
   return q.step() ? q.int64(0) : 0;
 }
 
 std::int64_t Buffer::backlog(std::size_t sink) {
   std::lock_guard lock(mutex_);
-  auto q = db_->prepare("SELECT COALESCE(SUM(records), 0) FROM chunks WHERE pending & ?");
-  q.bind(1, sink_bits_[sink]);
+  auto q = db_->prepare(
+      "SELECT COALESCE(SUM(records), 0) FROM chunks WHERE pending & ? AND (? >> stream) & 1");
+  q.bind(1, sink_bits_[sink]).bind(2, streams_of(sink));
   return q.step() ? q.int64(0) : 0;
+}
+
+std::int64_t Buffer::streams_of(std::size_t sink) const {
+  std::int64_t mask = 0;
+  for (std::size_t i = 0; i < kStreamCount; ++i)
+    if (stream_masks_[i] & sink_bits_[sink]) mask |= std::int64_t{1} << i;
+  return mask;
 }
 
 void Buffer::wait_for_change(DurationMs timeout) {
@@ -621,6 +636,8 @@ BufferStats Buffer::read_stats(const std::string& db_path) {
         "FROM sinks s ORDER BY s.name");
     while (q.step()) st.unconfirmed[q.text(0)] = q.int64(1);
   }
+  st.waiting = read_waiting(db);
+  for (const auto& w : st.waiting) st.unconfirmed[w.sink] -= w.records;
   bool has_dead_letters = false;
   {
     auto q =

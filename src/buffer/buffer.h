@@ -3,9 +3,13 @@
 // The run loop commits each batch of output records together with the pipeline's state in
 // one transaction (commit()); records are grouped per stream into LZ4-compressed chunks. Each
 // sink reads chunks from its own position (next_for()) and confirms what it delivered
-// (confirm()); a chunk is deleted once every enabled sink has confirmed it. Limits: max_bytes
-// (drop_oldest: raw events first, alerts last; or block: has_room() turns false) and max_age.
+// (confirm()); a chunk is deleted once every sink it was stored for has confirmed it. Limits:
+// max_bytes (drop_oldest: raw events first, alerts last; or block: has_room() turns false) and
+// max_age.
 // Every drop is counted per stream and reason, in the database itself.
+// Records left for a sink that is now disabled, or of a stream its sink no longer takes, stay
+// (waiting(); they count toward max_bytes and expire as any) until that sink takes them again
+// or they are discarded (discard(), counted as "discarded").
 //
 // Thread-safe: one connection behind a mutex; commit() from the run loop, next_for() and
 // confirm() from the sink threads, wait_for_change() wakes them on commits.
@@ -23,6 +27,7 @@
 
 #include "buffer/chunk_codec.h"
 #include "buffer/sqlite.h"
+#include "buffer/waiting_records.h"
 #include "config/options.h"
 #include "core/clock.h"
 #include "core/stream.h"
@@ -30,7 +35,7 @@
 
 namespace gw {
 
-enum class DropReason { full, expired, rejected };
+enum class DropReason { full, expired, rejected, discarded };
 std::string_view drop_reason_name(DropReason r);
 
 struct BufferChunk {
@@ -74,7 +79,8 @@ struct StreamStats {
 
 struct BufferStats {
   std::array<StreamStats, kStreamCount> streams;
-  std::map<std::string, std::int64_t> unconfirmed;      // sink -> records
+  std::map<std::string, std::int64_t> unconfirmed;      // sink -> records it is to deliver
+  std::vector<WaitingRecords> waiting;                  // for disabled sinks / streams
   std::map<std::string, std::int64_t> counters;         // every persisted counter
   std::map<std::string, DeadLetterStats> dead_letters;  // sink -> what it rejected
   std::int64_t bytes = 0;
@@ -98,6 +104,9 @@ class Buffer {
   // Sinks that take every stream.
   Buffer(const GatewayOptions& gateway, const BufferOptions& options,
          const std::vector<std::string>& sink_names, Clock& wall_clock);
+  // For maintenance (discard()): takes the data_dir's lock like a gateway, so it fails (throws)
+  // while one runs there; keeps the sinks as the last gateway set them up.
+  Buffer(const GatewayOptions& gateway, const BufferOptions& options, Clock& wall_clock);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -141,6 +150,13 @@ class Buffer {
   void wait_for_change(DurationMs timeout);
   void notify_all();
 
+  // Records kept for a sink disabled at this start, or of a stream it no longer takes.
+  std::vector<WaitingRecords> waiting();
+  // Gives up `sink`'s records of `streams` (clears its pending bit; a chunk no sink needs any
+  // more is deleted) and counts them as dropped, reason "discarded". Returns records per
+  // stream. Throws std::invalid_argument for a sink this buffer has never known.
+  std::array<std::int64_t, kStreamCount> discard(const std::string& sink, const StreamSet& streams);
+
   // Deletes chunks older than max_age (counted as expired). Returns records deleted.
   std::int64_t expire();
   // The wall clock stepped by `jump` (> 0 forward): moves every stored creation time along, so
@@ -156,11 +172,13 @@ class Buffer {
   static BufferStats read_stats(const std::string& db_path);
 
  private:
+  void open(const GatewayOptions& gateway);
   void open_or_recover();
   void create_schema();
   void setup_sinks(std::span<const BufferSink> sinks);
   void load_id();
   void release_batch(std::size_t sink);
+  std::int64_t streams_of(std::size_t sink) const;  // bit i: takes stream i
   void finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
                      const std::string* dead_letter_reason);
   void make_room(std::array<std::string, kStreamCount>& incoming,
@@ -176,7 +194,6 @@ class Buffer {
   std::unique_ptr<sql::Connection> db_;
   std::vector<std::int64_t> sink_bits_;  // bit mask per sink index
   std::vector<std::string> sink_names_;
-  std::int64_t all_sinks_mask_ = 0;
   std::array<std::int64_t, kStreamCount> stream_masks_{};  // the sinks that take each stream
   std::string id_;
   std::int64_t bytes_ = 0;

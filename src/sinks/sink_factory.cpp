@@ -48,4 +48,14 @@ SinkSet build_sinks(const Options& options) {
   return set;
 }
 
+std::vector<std::pair<std::string, StreamSet>> enabled_sink_streams(const Options& options) {
+  std::vector<std::pair<std::string, StreamSet>> out;
+  for (const auto& entry : sink_table()) {
+    if (!entry.enabled(options)) continue;
+    const std::string name = entry.name;
+    out.emplace_back(name, name == "druid" ? options.sinks.druid.streams : kEveryStream);
+  }
+  return out;
+}
+
 }  // namespace gw

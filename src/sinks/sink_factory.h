@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/options.h"
@@ -16,5 +17,7 @@ struct SinkSet {
 };
 
 SinkSet build_sinks(const Options& options);
+// The names and streams of the sinks `options` enables, without building them.
+std::vector<std::pair<std::string, StreamSet>> enabled_sink_streams(const Options& options);
 
 }  // namespace gw
