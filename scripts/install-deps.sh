@@ -29,6 +29,10 @@ done
 # The browser test needs npm. Debian's nodejs does not bring it, and Debian's npm conflicts with
 # a Node.js whose own package bundles npm: install it only when the command is missing.
 if [ "${1:-}" != --demo ] && ! command -v npm >/dev/null; then missing+=(npm); fi
+# A real Apache Kafka for the kafka-real tests (scripts/kafka.sh): a Java runtime and Maven,
+# unless the machine has its own.
+if [ "${1:-}" != --demo ] && ! command -v java >/dev/null; then missing+=(openjdk-17-jre-headless); fi
+if [ "${1:-}" != --demo ] && ! command -v mvn >/dev/null; then missing+=(maven); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

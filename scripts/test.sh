@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Apache Kafka from Maven Central into the cache, before the kafka-real tests start clusters.
+bash scripts/kafka.sh fetch
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIOT_GATEWAY_WERROR=ON
 cmake --build build -j"$(nproc)"
 bash scripts/check-format.sh
