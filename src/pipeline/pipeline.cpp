@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <initializer_list>
 
+#include "core/log.h"
 #include "pipeline/alert_rule.h"
 
 namespace gw {
@@ -17,16 +18,33 @@ namespace {
 constexpr int kSnapshotVersion = 2;
 using Value = rapidjson::Value;
 
-constexpr std::pair<const char*, std::uint64_t PipelineCounters::*> kCounterFields[] = {
-    {"sales_in", &PipelineCounters::sales_in},
-    {"access_in", &PipelineCounters::access_in},
-    {"unknown_device_dropped", &PipelineCounters::unknown_device_dropped},
-    {"late_sales", &PipelineCounters::late_sales},
-    {"late_access", &PipelineCounters::late_access},
-    {"aggregates_out", &PipelineCounters::aggregates_out},
-    {"alerts_out", &PipelineCounters::alerts_out},
-    {"alert_windows_fired", &PipelineCounters::alert_windows_fired},
+struct CounterField {
+  const char* name;
+  std::uint64_t PipelineCounters::*field;
+  bool optional;  // absent in snapshots of earlier releases: 0
 };
+constexpr CounterField kCounterFields[] = {
+    {"sales_in", &PipelineCounters::sales_in, false},
+    {"access_in", &PipelineCounters::access_in, false},
+    {"unknown_device_dropped", &PipelineCounters::unknown_device_dropped, false},
+    {"late_sales", &PipelineCounters::late_sales, false},
+    {"late_access", &PipelineCounters::late_access, false},
+    {"aggregates_out", &PipelineCounters::aggregates_out, false},
+    {"alerts_out", &PipelineCounters::alerts_out, false},
+    {"alert_windows_fired", &PipelineCounters::alert_windows_fired, false},
+    {"too_far_ahead", &PipelineCounters::too_far_ahead, true},
+    {"window_refused", &PipelineCounters::window_refused, true},
+};
+
+bool is_power_of_ten(std::uint64_t n) {
+  while (n >= 10 && n % 10 == 0) n /= 10;
+  return n == 1;
+}
+
+// A time as ISO 8601 where it can be written so, else as epoch ms.
+std::string time_text(TimeMs t) {
+  return t >= 0 && t <= kLatestEventTime ? format_iso8601(t) : std::to_string(t) + " ms";
+}
 
 std::string cat(std::initializer_list<std::string_view> parts) {
   std::string s;
@@ -125,13 +143,16 @@ bool read_alerts(const Value& doc, const DeviceRegistry& registry, AlertWindows:
 }  // namespace
 
 Pipeline::Pipeline(const PipelineOptions& options, const DeviceRegistry& registry,
-                   RecordEncoder encoder)
+                   RecordEncoder encoder, const Clock* realtime)
     : options_(options),
       registry_(registry),
       encoder_(std::move(encoder)),
+      realtime_(realtime),
+      ceiling_(ceiling()),
       watermark_(options.watermark_delay),
-      sales_(options.sales_window),
-      alerts_(options.alerts.window, options.alerts.slide) {
+      sales_(options.sales_window, static_cast<std::size_t>(options.max_open_windows)),
+      alerts_(options.alerts.window, options.alerts.slide,
+              static_cast<std::size_t>(options.max_open_windows)) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(registry.ids_hash()));
   devices_hash_ = hex;
@@ -145,23 +166,50 @@ std::size_t Pipeline::emit_registry(RecordBatch& out, std::size_t first, std::si
   return end;
 }
 
-void Pipeline::process(const Event& event, RecordBatch& out) {
-  if (const auto* sale = std::get_if<SaleEvent>(&event))
-    on_sale(*sale, out);
-  else
-    on_access(std::get<AccessEvent>(event), out);
-  const TimeMs before = watermark_.value();
-  if (watermark_.observe(event_time(event)) != before) fire(out);
+TimeMs Pipeline::ceiling() const {
+  if (!realtime_) return kLatestEventTime;
+  return std::min(kLatestEventTime, add_saturated(realtime_->now(), options_.max_future));
 }
 
-void Pipeline::on_sale(const SaleEvent& e, RecordBatch& out) {
+void Pipeline::count_refusal(std::uint64_t PipelineCounters::*counter, std::string_view what) {
+  const std::uint64_t n = ++(counters_.*counter);
+  if (is_power_of_ten(n))  // logged at the 1st, 10th, 100th, ... of its kind
+    log::warn(cat({what, " (", std::to_string(n), " so far)"}));
+}
+
+void Pipeline::process(const Event& event, RecordBatch& out) {
+  const TimeMs t = event_time(event);
+  if (t > ceiling_) ceiling_ = ceiling();
+  const bool ahead = t > ceiling_;
+  if (const auto* sale = std::get_if<SaleEvent>(&event))
+    on_sale(*sale, ahead, out);
+  else
+    on_access(std::get<AccessEvent>(event), ahead, out);
+  if (ahead) {
+    count_refusal(&PipelineCounters::too_far_ahead,
+                  cat({"an event at ", time_text(t), " lies beyond ", time_text(ceiling_),
+                       realtime_ ? " (now + pipeline.max_future)" : "",
+                       ": forwarded raw, kept out of the windows and the watermark"}));
+    return;
+  }
+  const TimeMs before = watermark_.value();
+  if (watermark_.observe(t) != before) fire(out);
+}
+
+void Pipeline::on_sale(const SaleEvent& e, bool ahead, RecordBatch& out) {
   ++counters_.sales_in;
   encoder_.sale(e, out.next());
-  if (!sales_.add(sales_.intern(e.store_id), e.sale_ts, e.amount, watermark_.value()))
+  if (ahead) return;
+  if (sales_.is_late(e.sale_ts, watermark_.value()))
     ++counters_.late_sales;
+  else if (!sales_.add(e.store_id, e.sale_ts, e.amount, watermark_.value()))
+    count_refusal(&PipelineCounters::window_refused,
+                  cat({"a sale of store ", e.store_id.substr(0, 64),
+                       " is left out of its window: pipeline.max_open_windows (",
+                       std::to_string(options_.max_open_windows), ") sums are open"}));
 }
 
-void Pipeline::on_access(const AccessEvent& e, RecordBatch& out) {
+void Pipeline::on_access(const AccessEvent& e, bool ahead, RecordBatch& out) {
   ++counters_.access_in;
   encoder_.event(e, out.next());
   std::optional<std::uint32_t> device;
@@ -174,8 +222,13 @@ void Pipeline::on_access(const AccessEvent& e, RecordBatch& out) {
     return;
   }
   encoder_.event_geo(e, registry_.at(*device), out.next());
+  if (ahead) return;
   if (alerts_.is_late(e.event_ts, watermark_.value())) ++counters_.late_access;
-  if (e.rejected) alerts_.add_rejection(*device, e.event_ts, watermark_.value());
+  if (e.rejected && !alerts_.add_rejection(*device, e.event_ts, watermark_.value()))
+    count_refusal(&PipelineCounters::window_refused,
+                  cat({"a rejection of device ", e.device_id.substr(0, 64),
+                       " is left out of a window: pipeline.max_open_windows (",
+                       std::to_string(options_.max_open_windows), ") counts are open"}));
 }
 
 void Pipeline::advance_watermark(TimeMs t, RecordBatch& out) {
@@ -268,7 +321,7 @@ std::string Pipeline::snapshot() const {
   w.EndObject();
   w.Key("counters");
   w.StartObject();
-  for (const auto& [name, field] : kCounterFields) {
+  for (const auto& [name, field, optional] : kCounterFields) {
     w.Key(name);
     w.Uint64(counters_.*field);
   }
@@ -355,16 +408,24 @@ bool Pipeline::restore(std::string_view data, std::string& error) {
     return fail("\"watermark\" is not {\"max_seen\", \"value\"}");
   const Value* counters = member(doc, "counters");
   PipelineCounters restored_counters;
-  for (const auto& [name, field] : kCounterFields) {
+  for (const auto& [name, field, optional] : kCounterFields) {
     const Value* v = counters ? member(*counters, name) : nullptr;
+    if (!v && optional) continue;
     if (!v || !v->IsUint64()) return fail(cat({"counter ", name, " missing"}));
     restored_counters.*field = v->GetUint64();
   }
+  const TimeMs ceiling = this->ceiling();
+  if ((max_seen != kTimeMin && max_seen > ceiling) || (value != kTimeMax && value > ceiling))
+    return fail(
+        cat({"the saved watermark (", time_text(value), ", latest event ", time_text(max_seen),
+             ") lies beyond ", time_text(ceiling), realtime_ ? " (now + pipeline.max_future)" : "",
+             ": a poisoned state, not resumed"}));
 
   SalesWindows::State sales_state;
   AlertWindows::State alert_state;
-  SalesWindows sales(options_.sales_window);
-  AlertWindows alerts(options_.alerts.window, options_.alerts.slide);
+  const auto max_open = static_cast<std::size_t>(options_.max_open_windows);
+  SalesWindows sales(options_.sales_window, max_open);
+  AlertWindows alerts(options_.alerts.window, options_.alerts.slide, max_open);
   if (!read_sales(doc, sales_state, message) ||
       !read_alerts(doc, registry_, alert_state, message) ||
       !sales.restore(std::move(sales_state), message) || !alerts.restore(alert_state, message))
