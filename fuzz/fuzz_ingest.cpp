@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& event : parsed.events) {
     // Every accepted event has a valid id (given, or derived from the line), a valid store or
     // device id, an amount of the schema's int range and a time inside the window.
-    const std::string_view id = std::visit([](const auto& e) { return e.event_id; }, event);
+    const std::string_view id =
+        std::visit([](const auto& e) -> const std::string& { return e.event_id; }, event);
     if (!valid_id(id, limits.max_event_id_bytes)) __builtin_trap();
     const gw::TimeMs t = gw::event_time(event);
     if (t < earliest || t > latest) __builtin_trap();

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "config/load_config.h"
 #include "config/options.h"
 #include "sources/event_validator.h"
 #include "sources/text_checks.h"
@@ -199,4 +200,31 @@ TEST_CASE("bad lines: each named with its number, at most max_errors listed, non
   REQUIRE(p.errors.size() == 3);
   CHECK(p.errors[0].find("line 3: ") == 0);
   CHECK(p.errors[2].find("line 5: ") == 0);
+}
+
+TEST_CASE("config: pipeline.max_future, max_past, max_open_windows with defaults and checks") {
+  const auto parse = [](const std::string& yaml) {
+    return parse_config({"/etc/gw/test.yaml",
+                         yaml,
+                         {},
+                         [](const std::string&) { return std::optional<std::string>(); },
+                         "host-1"});
+  };
+  const ConfigResult defaults = parse("");
+  REQUIRE(defaults.ok());
+  CHECK(defaults.options.pipeline.max_future == 5 * 60'000);
+  CHECK(defaults.options.pipeline.max_past == 7 * 86'400'000LL);
+  CHECK(defaults.options.pipeline.max_open_windows == 1'000'000);
+  const ConfigResult set =
+      parse("pipeline:\n  max_future: 30s\n  max_past: 2d\n  max_open_windows: 5000\n");
+  REQUIRE(set.ok());
+  CHECK(set.options.pipeline.max_future == 30'000);
+  CHECK(set.options.pipeline.max_past == 2 * 86'400'000LL);
+  CHECK(set.options.pipeline.max_open_windows == 5000);
+  const ConfigResult bad = parse("pipeline:\n  max_future: soon\n  max_open_windows: 0\n");
+  REQUIRE(bad.errors.size() == 2);
+  CHECK(bad.errors[0].format().find("/etc/gw/test.yaml:2:") == 0);
+  CHECK(bad.errors[0].format().find("pipeline.max_future") != std::string::npos);
+  CHECK(bad.errors[1].format().find("/etc/gw/test.yaml:3:") == 0);
+  CHECK(bad.errors[1].format().find("pipeline.max_open_windows") != std::string::npos);
 }
