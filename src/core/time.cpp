@@ -88,6 +88,10 @@ std::string format_iso8601(TimeMs t) {
   return s;
 }
 
+std::string format_time_or_ms(TimeMs t) {
+  return t >= 0 && t <= kLatestEventTime ? format_iso8601(t) : std::to_string(t) + " ms";
+}
+
 std::optional<TimeMs> parse_rfc3339(std::string_view s) {
   unsigned y, mo, d, h, mi, sec;
   if (!read_uint(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !read_uint(s, 5, 2, mo) ||

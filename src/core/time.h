@@ -24,6 +24,8 @@ void write_iso8601(char* out, TimeMs t);
 // Appends "YYYY-MM-DDTHH:MM:SS.mmmZ" to out.
 void append_iso8601(std::string& out, TimeMs t);
 std::string format_iso8601(TimeMs t);
+// ISO 8601 for times in [0, kLatestEventTime], else "<t> ms" (for messages about odd times).
+std::string format_time_or_ms(TimeMs t);
 
 // RFC 3339 date-time: "2026-01-01T00:00:00Z", optional fraction, "Z" or "+hh:mm". The date must
 // exist (2026-02-29 is refused, 2028-02-29 taken).

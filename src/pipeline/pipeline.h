@@ -92,7 +92,10 @@ class Pipeline {
   void fire(RecordBatch& out);
   // The latest event time the windows and the watermark take, read from the clock.
   TimeMs ceiling() const;
-  void count_refusal(std::uint64_t PipelineCounters::*counter, std::string_view what);
+  // Counts an event kept out of the windows; true at the 1st, 10th, 100th, ... of its kind,
+  // the ones logged (log_refusal), so that a flood is counted in full but logged a few times.
+  bool count_refusal(std::uint64_t PipelineCounters::*counter);
+  void log_refusal(std::uint64_t PipelineCounters::*counter, std::string_view what);
 
   PipelineOptions options_;
   const DeviceRegistry& registry_;
