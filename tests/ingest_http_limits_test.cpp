@@ -2,7 +2,7 @@
 // a buffer in a temporary folder, a closed ingest queue, so events that pass are answered 503
 // at once). Deep nesting and oversize lines are a 400 naming the line, not a crash; a time
 // beyond pipeline.max_future is a 400; a record larger than Kafka's message.max.bytes allows
-// is a 413 naming that limit.
+// is a 413 naming that limit. /metrics counts the events the pipeline kept out of its windows.
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
@@ -24,6 +24,14 @@ struct Endpoint {
   ~Endpoint() {
     std::error_code ignored;
     fs::remove_all(dir, ignored);
+  }
+  gw::HttpReply get(const std::string& path) {
+    gw::HttpRequest r;
+    r.method = "GET";
+    r.target = r.path = path;
+    r.headers = {{"host", "localhost"}};
+    r.remote = "127.0.0.1:40000";
+    return handler(r);
   }
   gw::HttpReply post(std::string body) {
     gw::HttpRequest r;
@@ -95,4 +103,19 @@ TEST_CASE("POST /api/v1/events: a record over Kafka's message.max.bytes is refus
   CHECK(big.body.find("line 2: its record would have ") != std::string::npos);
   CHECK(big.body.find("more than the 245 the sinks can carry (the Kafka sink's message.max.bytes "
                       "less headers and framing)") != std::string::npos);
+}
+
+TEST_CASE("/metrics: events kept out of the windows, by reason") {
+  Endpoint e{gw::Options{}};
+  gw::PipelineStatus st;
+  st.counters.too_far_ahead = 2;
+  st.counters.window_refused = 7;
+  e.board.publish(st, {});
+  const std::string metrics = e.get("/metrics").body;
+  CHECK(metrics.find("# TYPE iot_gateway_window_refused_events_total counter") !=
+        std::string::npos);
+  CHECK(metrics.find("iot_gateway_window_refused_events_total{reason=\"too_far_ahead\"} 2") !=
+        std::string::npos);
+  CHECK(metrics.find("iot_gateway_window_refused_events_total{reason=\"full\"} 7") !=
+        std::string::npos);
 }
