@@ -40,6 +40,7 @@ bool SalesWindows::add(std::string_view store_id, TimeMs ts, std::int64_t amount
 }
 
 bool SalesWindows::add(std::uint32_t store, TimeMs ts, std::int64_t amount, TimeMs watermark) {
+  if (store >= names_.size()) return false;
   const TimeMs start = floor_to(ts, size_);
   if (add_saturated(start, size_) <= watermark) return false;
   if (start != cached_start_ || cached_ == nullptr) {

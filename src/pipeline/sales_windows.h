@@ -33,13 +33,14 @@ class SalesWindows {
   explicit SalesWindows(DurationMs size, std::size_t max_open = SIZE_MAX)
       : size_(size), max_open_(max_open) {}
 
-  // Index of a store; new stores are added on first sight.
+  // Index of a store; new stores are added on first sight. An index stays valid until the next
+  // fire_until, which forgets (and renumbers) the stores without a sale in an open window.
   std::uint32_t intern(std::string_view store_id);
   bool is_late(TimeMs ts, TimeMs watermark) const {
     return add_saturated(floor_to(ts, size_), size_) <= watermark;
   }
-  // Adds one sale; false (and nothing added) if the sale's window has already fired or the
-  // sale would open one (window, store) sum more than max_open.
+  // Adds one sale; false (and nothing added) if the sale's window has already fired, the
+  // sale would open one (window, store) sum more than max_open, or `store` is no index.
   bool add(std::uint32_t store, TimeMs ts, std::int64_t amount, TimeMs watermark);
   // The same by store id; a store is interned only if its sale is added.
   bool add(std::string_view store_id, TimeMs ts, std::int64_t amount, TimeMs watermark);
