@@ -5,12 +5,14 @@
 #include <signal.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <thread>
 
+#include "core/time.h"
 #include "http/http_client.h"
 #include "process.h"
 
@@ -21,11 +23,14 @@ namespace {
 using test::await;
 using test::slurp;
 
+// An hour ago: inside pipeline.max_past of the realtime gateway.
+const long long kT0 = std::time(nullptr) * 1000LL - 3'600'000;
+
 std::string sales(int from, int count) {
   std::string body;
   for (int i = from; i < from + count; ++i)
     body += R"({"store_id":"POS-)" + std::to_string(i % 7) + R"(","sale_amount":)" +
-            std::to_string(100 + i % 900) + R"(,"sale_ts":)" + std::to_string(1767225600000 + i) +
+            std::to_string(100 + i % 900) + R"(,"sale_ts":)" + std::to_string(kT0 + i) +
             R"(,"event_id":"e-)" + std::to_string(i) + "\"}\n";
   return body;
 }
@@ -86,8 +91,8 @@ TEST_CASE("POST /api/v1/events: durable before 202, bad lines refused whole, tok
   CHECK(
       gw::http_request(
           "POST", url,
-          R"({"deviceId":"unknown-door","payload":{"notificationName":"accessRejected","eventTimestamp":"2026-01-01T00:00:05.000Z"}})"
-          "\n",
+          R"({"deviceId":"unknown-door","payload":{"notificationName":"accessRejected","eventTimestamp":")" +
+              gw::format_iso8601(kT0 + 5000) + "\"}}\n",
           auth, 10'000)
           .status == 202);
   REQUIRE(await([&] { return count_lines(dir / "out" / "EVENTS.ndjson") == 1; }));

@@ -229,7 +229,7 @@ std::optional<HttpReply> check_token(const ApiContext& c, const HttpRequest& r) 
 }
 
 HttpReply post_events(const ApiContext& c, const HttpRequest& r) {
-  ParsedEvents parsed = parse_ndjson_events(r.body);
+  ParsedEvents parsed = parse_ndjson_events(r.body, input_limits(*c.options.get(), c.wall.now()));
   if (!parsed.errors.empty()) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
@@ -243,6 +243,7 @@ HttpReply post_events(const ApiContext& c, const HttpRequest& r) {
     w.EndObject();
     return json_reply(400, buf.GetString());
   }
+  if (parsed.too_large) return json_reply(413, error_json(*parsed.too_large));
   if (parsed.events.empty())
     return json_reply(400, error_json("no events in the body (NDJSON, one event per line)"));
   const std::size_t n = parsed.events.size();

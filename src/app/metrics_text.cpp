@@ -133,6 +133,13 @@ std::string render_metrics(const ApiContext& c) {
   t.family("iot_gateway_unknown_device_events_total", "counter",
            "Access events of devices not in the registry (dropped from events_geo).");
   t.sample("iot_gateway_unknown_device_events_total", "", st.counters.unknown_device_dropped);
+  t.family("iot_gateway_window_refused_events_total", "counter",
+           "Events forwarded raw but left out of the windows: their time lies beyond now + "
+           "pipeline.max_future (too_far_ahead), or pipeline.max_open_windows were open (full).");
+  t.sample("iot_gateway_window_refused_events_total", label("reason", "too_far_ahead"),
+           st.counters.too_far_ahead);
+  t.sample("iot_gateway_window_refused_events_total", label("reason", "full"),
+           st.counters.window_refused);
   t.family("iot_gateway_windows_fired_total", "counter",
            "Windows fired: sales aggregates emitted, alert windows evaluated.");
   t.sample("iot_gateway_windows_fired_total", label("kind", "sales_aggregate"),

@@ -68,7 +68,8 @@ RunLoop::RunLoop(const Options& o, const DeviceRegistry& registry, Buffer& buffe
 
 void RunLoop::fresh_start(std::optional<TimeMs> start) {
   start_ = start ? *start : realtime_ ? wall_.now() : o_.simulator.start_time;
-  pipeline_ = std::make_unique<Pipeline>(o_.pipeline, registry_, RecordEncoder(o_.gateway.id));
+  pipeline_ = std::make_unique<Pipeline>(o_.pipeline, registry_, RecordEncoder(o_.gateway.id),
+                                         realtime_ ? &wall_ : nullptr);
   simulator_.reset();
   devices_next_ = 0;
   if (o_.simulator.enabled)

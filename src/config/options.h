@@ -80,6 +80,12 @@ struct PipelineOptions {
   DurationMs idle_timeout = 10'000;
   DurationMs sales_window = 60'000;
   AlertOptions alerts;
+  // Realtime clock: event times taken from outside must lie in [now - max_past, now +
+  // max_future]; the watermark never passes now + max_future.
+  DurationMs max_future = 5 * 60'000;
+  DurationMs max_past = 7 * 86'400'000LL;
+  // Per stream: open (sales window, store) sums and (alert window, device) counts at once.
+  std::int64_t max_open_windows = 1'000'000;
   bool operator==(const PipelineOptions&) const = default;
 };
 

@@ -153,6 +153,9 @@ void read_pipeline(MapReader r, PipelineOptions& o) {
   r.duration("watermark_delay", o.watermark_delay, 0);
   r.duration("idle_timeout", o.idle_timeout, 1);
   r.duration("sales_window", o.sales_window, 1);
+  r.duration("max_future", o.max_future, 0);
+  r.duration("max_past", o.max_past, 0);
+  r.integer("max_open_windows", o.max_open_windows, 1, 1'000'000'000);
   if (YAML::Node alerts = r.child("alerts"); r.expect_map(alerts, r.path_of("alerts"))) {
     MapReader a(r.context(), alerts, r.path_of("alerts"));
     a.duration("window", o.alerts.window, 1);

@@ -88,6 +88,10 @@ std::string format_iso8601(TimeMs t) {
   return s;
 }
 
+std::string format_time_or_ms(TimeMs t) {
+  return t >= 0 && t <= kLatestEventTime ? format_iso8601(t) : std::to_string(t) + " ms";
+}
+
 std::optional<TimeMs> parse_rfc3339(std::string_view s) {
   unsigned y, mo, d, h, mi, sec;
   if (!read_uint(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !read_uint(s, 5, 2, mo) ||
@@ -95,8 +99,10 @@ std::optional<TimeMs> parse_rfc3339(std::string_view s) {
       !read_uint(s, 11, 2, h) || s[13] != ':' || !read_uint(s, 14, 2, mi) || s[16] != ':' ||
       !read_uint(s, 17, 2, sec))
     return std::nullopt;
-  static constexpr unsigned kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0) || h > 23 ||
+      mi > 59 || sec > 60)
     return std::nullopt;
   std::size_t pos = 19;
   TimeMs millis = 0;

@@ -4,22 +4,36 @@
 
 namespace gw {
 
-void AlertWindows::add_rejection(std::uint32_t device, TimeMs ts, TimeMs watermark) {
+bool AlertWindows::add_rejection(std::uint32_t device, TimeMs ts, TimeMs watermark) {
   // The windows containing ts start at last_start, last_start - slide, ... (size/slide of them).
-  const TimeMs last_start = floor_to(ts, slide_);
-  for (TimeMs start = last_start; start > ts - size_; start -= slide_) {
-    if (start + size_ <= watermark) break;  // this and all earlier windows have fired
-    ++windows_[start][device];
+  const TimeMs first_after = sub_saturated(ts, size_);
+  bool all = true;
+  for (TimeMs start = floor_to(ts, slide_); start > first_after;) {
+    if (add_saturated(start, size_) <= watermark) break;  // this and all earlier have fired
+    auto& counts = windows_[start];
+    if (const auto it = counts.find(device); it != counts.end()) {
+      ++it->second;
+    } else if (open_counts_ < max_open_) {
+      counts.emplace(device, 1);
+      ++open_counts_;
+    } else {
+      all = false;
+      if (counts.empty()) windows_.erase(start);
+    }
+    if (start < kTimeMin + slide_) break;
+    start -= slide_;
   }
+  return all;
 }
 
 void AlertWindows::fire_until(TimeMs watermark, const Emit& emit) {
   std::vector<DeviceCount> counts;
-  while (!windows_.empty() && windows_.begin()->first + size_ <= watermark) {
+  while (!windows_.empty() && add_saturated(windows_.begin()->first, size_) <= watermark) {
     auto node = windows_.extract(windows_.begin());
+    open_counts_ -= node.mapped().size();
     counts.assign(node.mapped().begin(), node.mapped().end());
     std::sort(counts.begin(), counts.end());
-    emit(node.key(), node.key() + size_, counts);
+    emit(node.key(), add_saturated(node.key(), size_), counts);
   }
 }
 
@@ -35,8 +49,10 @@ AlertWindows::State AlertWindows::state() const {
 
 bool AlertWindows::restore(const State& state, std::string& error) {
   std::map<TimeMs, std::unordered_map<std::uint32_t, std::int64_t>> windows;
+  std::size_t open = 0;
   for (const auto& [start, counts] : state) {
-    if (floor_to(start, slide_) != start || start > kTimeMax - size_) {
+    open += counts.size();
+    if (floor_to(start, slide_) != start) {
       error = "an alert window start is not a multiple of the slide";
       return false;
     }
@@ -49,6 +65,7 @@ bool AlertWindows::restore(const State& state, std::string& error) {
     }
   }
   windows_ = std::move(windows);
+  open_counts_ = open;
   return true;
 }
 

@@ -1,7 +1,9 @@
 // The in-process stream jobs: enrichment join, tumbling sales windows and hopping alert
 // windows, driven by one event-time watermark (max event time seen over all inputs minus
 // watermark_delay). Takes events one at a time; appends output records in the order they
-// are produced. Not thread-safe: owned by the run loop's thread.
+// are produced. With a realtime clock, event times beyond now + max_future (always: beyond
+// kLatestEventTime) are forwarded raw but kept out of the windows and the watermark. Not
+// thread-safe: owned by the run loop's thread.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "config/options.h"
+#include "core/clock.h"
 #include "core/device.h"
 #include "core/event.h"
 #include "core/record_batch.h"
@@ -30,6 +33,8 @@ struct PipelineCounters {
   std::uint64_t aggregates_out = 0;
   std::uint64_t alerts_out = 0;
   std::uint64_t alert_windows_fired = 0;
+  std::uint64_t too_far_ahead = 0;   // event time beyond the ceiling: raw only
+  std::uint64_t window_refused = 0;  // left out of a window: max_open_windows open
   bool operator==(const PipelineCounters&) const = default;
 };
 
@@ -47,7 +52,9 @@ class Pipeline {
     options_.alerts.k_sigma = k_sigma;
     options_.alerts.min_excess = min_excess;
   }
-  Pipeline(const PipelineOptions& options, const DeviceRegistry& registry, RecordEncoder encoder);
+  // `realtime`: the clock max_future counts from (null: virtual time, no such bound).
+  Pipeline(const PipelineOptions& options, const DeviceRegistry& registry, RecordEncoder encoder,
+           const Clock* realtime = nullptr);
 
   // The devices stream: one record per registered device, from device `first` on, at most
   // `count` of them. Returns the index past the last one emitted.
@@ -75,17 +82,26 @@ class Pipeline {
   // On a Pipeline with the same options and registry: adopts the snapshot's state, so that it
   // goes on exactly as the snapshotted one would have. False with `error`, nothing changed,
   // if the snapshot is malformed, of another version, taken with other window sizes, or names
-  // a device the registry does not know.
+  // a device the registry does not know, or if its watermark is impossible (beyond now +
+  // max_future with a realtime clock, beyond kLatestEventTime: a poisoned state).
   bool restore(std::string_view data, std::string& error);
 
  private:
-  void on_sale(const SaleEvent& e, RecordBatch& out);
-  void on_access(const AccessEvent& e, RecordBatch& out);
+  void on_sale(const SaleEvent& e, bool ahead, RecordBatch& out);
+  void on_access(const AccessEvent& e, bool ahead, RecordBatch& out);
   void fire(RecordBatch& out);
+  // The latest event time the windows and the watermark take, read from the clock.
+  TimeMs ceiling() const;
+  // Counts an event kept out of the windows; true at the 1st, 10th, 100th, ... of its kind,
+  // the ones logged (log_refusal), so that a flood is counted in full but logged a few times.
+  bool count_refusal(std::uint64_t PipelineCounters::*counter);
+  void log_refusal(std::uint64_t PipelineCounters::*counter, std::string_view what);
 
   PipelineOptions options_;
   const DeviceRegistry& registry_;
   RecordEncoder encoder_;
+  const Clock* realtime_;
+  TimeMs ceiling_;  // ceiling() when last read; re-read when an event lies beyond it
   Watermark watermark_;
   SalesWindows sales_;
   AlertWindows alerts_;

@@ -12,7 +12,7 @@ class Watermark {
   TimeMs observe(TimeMs event_time) {
     if (event_time > max_seen_) {
       max_seen_ = event_time;
-      advance_to(event_time - delay_);
+      advance_to(sub_saturated(event_time, delay_));
     }
     return value_;
   }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -130,11 +131,14 @@ std::vector<BadRequest> bad_requests(const std::string& token) {
   };
 }
 
+// An hour ago: inside pipeline.max_past of the realtime gateway.
+const long long kT0 = std::time(nullptr) * 1000LL - 3'600'000;
+
 std::string sales(int from, int count) {
   std::string body;
   for (int i = from; i < from + count; ++i)
     body += R"({"store_id":"ABUSE","sale_amount":)" + std::to_string(100 + i % 900) +
-            R"(,"sale_ts":)" + std::to_string(1767225600000 + i) + R"(,"event_id":"abuse-)" +
+            R"(,"sale_ts":)" + std::to_string(kT0 + i) + R"(,"event_id":"abuse-)" +
             std::to_string(i) + "\"}\n";
   return body;
 }
