@@ -27,28 +27,4 @@ struct ParsedEvents {
 // its id). Blank lines are skipped. Stops collecting errors after `max_errors`.
 ParsedEvents parse_ndjson_events(std::string_view body, std::size_t max_errors = 20);
 
-// Hand-over between the HTTP thread and the run loop. Thread-safe.
-class IngestQueue {
- public:
-  struct Batch {
-    std::vector<Event> events;
-    bool done = false, committed = false;
-  };
-  // HTTP thread: queues the events and waits (up to timeout ms) until the run loop committed
-  // them. True once durable; false on timeout or when the gateway is stopping.
-  bool submit(std::vector<Event> events, std::int64_t timeout_ms);
-  // Run loop: takes every waiting batch.
-  std::vector<std::shared_ptr<Batch>> take();
-  // Run loop: the batches' records are committed (or could not be).
-  void complete(const std::vector<std::shared_ptr<Batch>>& batches, bool committed);
-  // No more batches are taken; waiting and later submits fail.
-  void close();
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<Batch>> waiting_;
-  bool closed_ = false;
-};
-
 }  // namespace gw
