@@ -145,6 +145,26 @@ TEST_CASE("drop_oldest: raw events go first, alerts last; every drop is counted"
   CHECK(static_cast<std::int64_t>(drain(b, 0).size()) == 40 + ev.records + geo.records);
 }
 
+TEST_CASE("drop_oldest: a commit says when it had to drop records of its own") {
+  const auto g = gateway_in("own");
+  VirtualClock clock(1'000'000);
+  BufferOptions o;
+  o.max_bytes = 64 * 1024;
+  Buffer b(g, o, {"file"}, clock);
+  // Older chunks make room for a batch that fits: nothing of the batch itself is lost.
+  for (int i = 0; i < 20; ++i) {
+    const CommitResult r = b.commit(records(Stream::sales, 40), nullptr);
+    REQUIRE(r == CommitResult::ok);
+    CHECK_FALSE(r.dropped_own);
+  }
+  CHECK(Buffer::read_stats(b.path()).streams[stream_index(Stream::sales)].drops.at("full") > 0);
+  // A batch larger than max_bytes cannot be kept even with everything older gone.
+  const CommitResult big = b.commit(records(Stream::sales, 400), nullptr);
+  CHECK(big == CommitResult::ok);
+  CHECK(big.dropped_own);
+  CHECK(b.bytes() <= o.max_bytes);
+}
+
 TEST_CASE("block: a full buffer refuses commits until the sinks make room") {
   const auto g = gateway_in("block");
   VirtualClock clock(1'000'000);

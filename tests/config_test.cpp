@@ -82,6 +82,25 @@ TEST_CASE("http limits: max_connections and request_timeout are read and range-c
         std::string::npos);
 }
 
+TEST_CASE("http.allowed_hosts and http.allowed_origins: read, empty by default, checked") {
+  CHECK(parse("").options.http.allowed_hosts.empty());
+  CHECK(parse("").options.http.allowed_origins.empty());
+  auto r = parse(
+      "http:\n  allowed_hosts: [gw.local, 'gw.local:8080', '[fe80::1]']\n"
+      "  allowed_origins: ['https://dash.example:3000']\n");
+  REQUIRE(r.errors.empty());
+  CHECK(r.options.http.allowed_hosts ==
+        std::vector<std::string>{"gw.local", "gw.local:8080", "[fe80::1]"});
+  CHECK(r.options.http.allowed_origins == std::vector<std::string>{"https://dash.example:3000"});
+  r = parse("http:\n  allowed_hosts: [ok, 'http://gw.local']\n  allowed_origins: [dash.example]\n");
+  const std::string text = all(r);
+  CHECK(r.errors.size() == 2);
+  CHECK(text.find("test.yaml:2:23: error: http.allowed_hosts: 'http://gw.local' is not a host") !=
+        std::string::npos);
+  CHECK(text.find("test.yaml:3:21: error: http.allowed_origins: 'dash.example' is not an origin") !=
+        std::string::npos);
+}
+
 TEST_CASE("every problem is reported with its line and column") {
   const std::string yaml =
       "simulator:\n"                            // 1

@@ -40,7 +40,13 @@ struct Endpoint {
     r.headers = {{"content-type", "application/x-ndjson"}, {"host", "localhost"}};
     r.body = std::move(body);
     r.remote = "127.0.0.1:40000";
-    return handler(r);
+    gw::HttpReply reply = handler(r);
+    if (!reply.deferred) return reply;
+    // Events that pass the door are answered later; the closed queue answers at once.
+    gw::HttpReply later;
+    later.status = 0;
+    reply.deferred([&later](gw::HttpReply answer) { later = std::move(answer); });
+    return later;
   }
 
   static gw::Options with_dir(gw::Options o, const std::string& d) {

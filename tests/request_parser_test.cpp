@@ -38,4 +38,14 @@ TEST_CASE("parse_http_request: what the server refuses") {
                                      1024, error));
   CHECK_FALSE(gw::parse_http_request("NOT HTTP\r\n\r\n", 1024, error));
   CHECK_FALSE(gw::parse_http_request("", 1024, error));
+  // RFC 9112 6.3: only a single `chunked` coding; the rest would be read as another request.
+  for (const char* te : {"gzip", "chunked, identity", "identity", "gzip, chunked"}) {
+    error.clear();
+    CHECK_FALSE_MESSAGE(
+        gw::parse_http_request(
+            std::string("POST / HTTP/1.1\r\nTransfer-Encoding: ") + te + "\r\n\r\n0\r\n\r\n", 1024,
+            error),
+        te);
+    CHECK(error == "unsupported Transfer-Encoding");
+  }
 }

@@ -77,8 +77,9 @@ std::string realtime_config(const fs::path& dir, const std::string& token,
 gw::HttpResponse post_sale(const std::string& base, const std::string& token) {
   const std::string body = R"({"store_id":"ABC","sale_amount":100,"sale_ts":)" +
                            std::to_string(std::time(nullptr) * 1000LL) + "}\n";
-  return gw::http_request("POST", base + "/api/v1/events", body,
-                          {{"Authorization", "Bearer " + token}}, 10'000);
+  return gw::http_request(
+      "POST", base + "/api/v1/events", body,
+      {{"Authorization", "Bearer " + token}, {"Content-Type", "application/x-ndjson"}}, 10'000);
 }
 
 }  // namespace

@@ -60,6 +60,8 @@ const std::vector<RestartKey>& restart_keys() {
       GW_RESTART("http.max_body", http.max_body),
       GW_RESTART("http.max_connections", http.max_connections),
       GW_RESTART("http.request_timeout", http.request_timeout),
+      GW_RESTART("http.allowed_hosts", http.allowed_hosts),
+      GW_RESTART("http.allowed_origins", http.allowed_origins),
   };
   return keys;
 }

@@ -18,7 +18,7 @@
 #include "pipeline/pipeline.h"
 #include "sinks/sink_factory.h"
 #include "sinks/sink_runner.h"
-#include "sources/ingest.h"
+#include "sources/ingest_queue.h"
 #include "sources/registry_builder.h"
 #include "sources/simulator.h"
 
@@ -170,6 +170,10 @@ int run_gateway(const Options& options, StopSignal& stop, const ReloadSource& re
   http_options.read_timeout_ms = static_cast<int>(options.http.request_timeout);
   http_options.write_timeout_ms = static_cast<int>(options.http.request_timeout);
   http_options.stats = &http_stats;
+  http_options.allowed_hosts = options.http.allowed_hosts;
+  if (const std::string host = options.http.listen_host(); !host.empty())
+    http_options.allowed_hosts->push_back(host);
+  http_options.allowed_origins = options.http.allowed_origins;
   HttpServer http(http_options, make_api_handler(api));
   std::string http_error;
   if (!http.start(http_error)) {

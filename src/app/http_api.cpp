@@ -3,8 +3,14 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <string_view>
+
 #include "app/dashboard_assets.h"
 #include "app/metrics_text.h"
+#include "sources/event_validator.h"
 
 namespace gw {
 namespace {
@@ -215,20 +221,72 @@ HttpReply devices(const ApiContext& c) {
   return json_reply(200, buf.GetString());
 }
 
+// Compares in time that depends only on the lengths, not on where the two first differ.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i]) ^
+            static_cast<unsigned char>(b.empty() ? 0 : b[i % b.size()]);
+  return diff == 0;
+}
+
+// "Bearer TOKEN" with the scheme in any case (RFC 9110 11.1).
+bool bearer_matches(std::string_view header, const std::string& token) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() < kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+  header.remove_prefix(kScheme.size());
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  return same_secret(header, token);
+}
+
 // http.token: required for POST, and for everything when the endpoint is not on loopback.
 std::optional<HttpReply> check_token(const ApiContext& c, const HttpRequest& r) {
   const auto options = c.options.get();
   const auto& token = options->http.token;
   if (!token || (r.method == "GET" && options->http.loopback())) return std::nullopt;
   const auto it = r.headers.find("authorization");
-  if (it != r.headers.end() && it->second == "Bearer " + *token) return std::nullopt;
+  if (it != r.headers.end() && bearer_matches(it->second, *token)) return std::nullopt;
   return reply(401, "application/json",
                error_json(it == r.headers.end() ? "a bearer token is required (http.token)"
                                                 : "the bearer token is not accepted"),
                {{"WWW-Authenticate", "Bearer realm=\"iot-gateway\""}});
 }
 
+// NDJSON or JSON only: a web page can send text/plain or a form to any address without asking,
+// but not these.
+std::optional<HttpReply> check_content_type(const HttpRequest& r) {
+  const auto it = r.headers.find("content-type");
+  std::string type = it == r.headers.end() ? "" : it->second.substr(0, it->second.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (const char* ok : {"application/x-ndjson", "application/ndjson", "application/json",
+                         "application/jsonl", "application/x-jsonlines"})
+    if (type == ok) return std::nullopt;
+  return reply(415, "application/json",
+               error_json("Content-Type must be application/x-ndjson (or application/json), not '" +
+                          type + "'"),
+               {{"Accept-Post", "application/x-ndjson, application/json"}});
+}
+
+// The answer once the run loop has committed (or not) the events of a POST.
+HttpReply ingest_answer(IngestQueue::Outcome outcome, std::size_t n) {
+  if (outcome == IngestQueue::Outcome::committed)
+    return json_reply(202, R"({"accepted":)" + std::to_string(n) + "}");
+  const std::string why =
+      outcome == IngestQueue::Outcome::dropped_full
+          ? "the buffer is full (buffer.max_bytes, when_full: drop_oldest) and dropped these "
+            "events as it committed them; resend later: event ids are kept"
+          : "the events were not committed (the gateway is stopping, or the buffer cannot take "
+            "them); resend later: event ids are kept";
+  return reply(503, "application/json", error_json(why), {{"Retry-After", "5"}});
+}
+
 HttpReply post_events(const ApiContext& c, const HttpRequest& r) {
+  if (auto refused = check_content_type(r)) return *refused;
   ParsedEvents parsed = parse_ndjson_events(r.body, input_limits(*c.options.get(), c.wall.now()));
   if (!parsed.errors.empty()) {
     rapidjson::StringBuffer buf;
@@ -247,11 +305,28 @@ HttpReply post_events(const ApiContext& c, const HttpRequest& r) {
   if (parsed.events.empty())
     return json_reply(400, error_json("no events in the body (NDJSON, one event per line)"));
   const std::size_t n = parsed.events.size();
-  if (!c.ingest || !c.ingest->submit(std::move(parsed.events), kIngestTimeout))
-    return json_reply(
-        503, error_json("the events were not confirmed durable in time (gateway stopping, or the "
-                        "buffer full or failing); resending is safe: event ids are kept"));
-  return json_reply(202, R"({"accepted":)" + std::to_string(n) + "}");
+  if (!c.ingest) return ingest_answer(IngestQueue::Outcome::not_committed, n);
+  HttpReply later;
+  later.deferred_timeout_ms = static_cast<int>(kIngestTimeout);
+  auto events = std::make_shared<std::vector<Event>>(std::move(parsed.events));
+  later.deferred = [ingest = c.ingest, events, n](HttpRespond respond) {
+    ingest->submit(std::move(*events), [respond = std::move(respond), n](IngestQueue::Outcome o) {
+      respond(ingest_answer(o, n));
+    });
+  };
+  return later;
+}
+
+// The dashboard's files: only its own scripts, styles and connections.
+constexpr char kDashboardPolicy[] =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+    "data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'";
+
+HttpReply not_allowed(const HttpRequest& r, const char* allow) {
+  return reply(405, "application/json",
+               error_json(r.method + " is not allowed on " + r.path + "; use " + allow),
+               {{"Allow", allow}});
 }
 
 }  // namespace
@@ -272,20 +347,18 @@ Handler make_api_handler(const ApiContext& context) {
       return json_reply(
           200, json_array(c.board.recent(Stream::alerts), limit_of(r, StatusBoard::kRecentAlerts)));
     if (r.path == "/api/v1/devices" && read) return devices(c);
-    if (r.path == "/api/v1/events" && r.method == "POST") return post_events(c, r);
+    if (r.path == "/api/v1/events")
+      return r.method == "POST" ? post_events(c, r) : not_allowed(r, "POST");
     std::string_view type;
     if (const std::string_view asset = dashboard_asset(r.path, type); !asset.empty()) {
-      if (read) return reply(200, std::string(type), std::string(asset));
-      return reply(405, "application/json",
-                   error_json(r.method + " is not allowed on " + r.path + "; use GET"),
-                   {{"Allow", "GET, HEAD"}});
+      if (read)
+        return reply(200, std::string(type), std::string(asset),
+                     {{"Content-Security-Policy", kDashboardPolicy}});
+      return not_allowed(r, "GET, HEAD");
     }
     for (const char* p : {"/healthz", "/readyz", "/metrics", "/api/v1/status", "/api/v1/aggregates",
                           "/api/v1/alerts", "/api/v1/devices"})
-      if (r.path == p)
-        return reply(405, "application/json",
-                     error_json(r.method + " is not allowed on " + r.path + "; use GET"),
-                     {{"Allow", "GET, HEAD"}});
+      if (r.path == p) return not_allowed(r, "GET, HEAD");
     return json_reply(404, error_json("no such resource: " + r.path));
   };
 }

@@ -106,6 +106,25 @@ void http_metrics(Text& t, const HttpServerStats& s) {
     t.sample("iot_gateway_http_responses_total", label("code", kClasses[i]), get(s.answers[i]));
 }
 
+// POSTs answered 503: their events were dropped by their own commit (buffer full), not
+// committed (stopping, buffer failing), or not committed within the deadline.
+void ingest_metrics(Text& t, const ApiContext& c) {
+  if (!c.ingest) return;
+  t.family("iot_gateway_http_ingest_pending", "gauge",
+           "POST /api/v1/events requests whose events wait for their commit.");
+  t.sample("iot_gateway_http_ingest_pending", "", c.ingest->pending());
+  t.family("iot_gateway_http_ingest_refused_total", "counter",
+           "POST /api/v1/events answered 503 (Retry-After) by reason: buffer_full (the commit "
+           "holding them dropped them, when_full: drop_oldest), not_committed (stopping, or the "
+           "buffer cannot take them), timeout (not committed within 30 s).");
+  t.sample("iot_gateway_http_ingest_refused_total", label("reason", "buffer_full"),
+           c.ingest->refused(IngestQueue::Outcome::dropped_full));
+  t.sample("iot_gateway_http_ingest_refused_total", label("reason", "not_committed"),
+           c.ingest->refused(IngestQueue::Outcome::not_committed));
+  t.sample("iot_gateway_http_ingest_refused_total", label("reason", "timeout"),
+           c.http ? c.http->deferred_timeouts.load(std::memory_order_relaxed) : 0);
+}
+
 }  // namespace
 
 std::string render_metrics(const ApiContext& c) {
@@ -271,6 +290,7 @@ std::string render_metrics(const ApiContext& c) {
   t.sample("iot_gateway_clock_jumps_total", label("direction", "backward"),
            st.clock_jumps_backward);
   if (c.http) http_metrics(t, *c.http);
+  ingest_metrics(t, c);
   process_metrics(t);
   return t.str();
 }

@@ -63,6 +63,7 @@ RunLoop::RunLoop(const Options& o, const DeviceRegistry& registry, Buffer& buffe
       commit_bytes_(commit_bytes_for(o.buffer)) {
   state_.fingerprint = config_fingerprint(o);
   state_.registry_hash = registry_fingerprint(registry);
+  ingest_.set_wake([&stop] { stop.notify(); });
   fresh_start();
 }
 
@@ -207,13 +208,14 @@ bool RunLoop::run(const RunLoopHooks& hooks) {
     const bool behind = poll_to < now;
     if (simulator_) simulator_->poll(poll_to, events);
     for (const Event& e : events) pipeline_->process(e, pending_);
-    // Events pushed over HTTP: committed right away, and only then acknowledged.
+    // Events pushed over HTTP: committed right away, and only then answered.
     if (auto batches = ingest_.take(); !batches.empty()) {
       for (const auto& b : batches)
-        for (const Event& e : b->events) pipeline_->process(e, pending_);
+        for (const Event& e : b.events) pipeline_->process(e, pending_);
       last_arrival = wall_.now();
       log_reports(*pipeline_, realtime_);
-      ingest_.complete(batches, commit());
+      const IngestQueue::Outcome outcome = commit();
+      ingest_.complete(batches, outcome);
       last_commit = wall_.monotonic();
     }
     if (realtime_) {
@@ -273,7 +275,7 @@ PipelineStatus RunLoop::status() const {
 
 // Commits the pending records with the state they leave behind, retrying while the buffer
 // cannot take them (full with `block`, or a failing disk) unless a stop is requested.
-bool RunLoop::commit() {
+IngestQueue::Outcome RunLoop::commit() {
   state_.devices_sent = devices_next_;
   state_.pipeline = pipeline_->snapshot();
   state_.simulator = simulator_ ? simulator_->snapshot() : std::string();
@@ -284,18 +286,19 @@ bool RunLoop::commit() {
   // Only `state` is needed from here on: no second copy of large snapshots between commits.
   state_.pipeline = std::string();
   state_.simulator = std::string();
-  bool ok = true;
+  auto outcome = IngestQueue::Outcome::committed;
   while (true) {
     const CommitResult r = buffer_.commit(pending_, &state);
     if (r == CommitResult::ok) {
       board_.publish(status(), pending_);
+      if (r.dropped_own) outcome = IngestQueue::Outcome::dropped_full;
       break;
     }
     if (stop_.stop_requested()) {
       log::error(
           "stopping with " + std::to_string(pending_.size()) +
           " records that the buffer could not take; they are produced again after a restart");
-      ok = false;
+      outcome = IngestQueue::Outcome::not_committed;
       break;
     }
     buffer_.wait_for_change(r == CommitResult::no_room ? 500 : 1000);
@@ -304,7 +307,7 @@ bool RunLoop::commit() {
   pending_.clear();  // keeps the records' storage for the next batch (RecordBatch)
   counted_ = 0;
   pending_bytes_ = 0;
-  return ok;
+  return outcome;
 }
 
 }  // namespace gw

@@ -3,7 +3,8 @@
 // StatusBoard, applies reloaded options and, on the realtime clock, handles wall-clock jumps:
 // a forward jump skips the gap (no burst of simulated events, no flood of windows), a backward
 // one holds the simulator until the clock is back where it was (windows that fired stay
-// fired). Jumps are logged and counted.
+// fired). Jumps are logged and counted. Events pushed over HTTP wake it: every batch waiting is
+// committed together at once, and each is answered with what that commit did with it.
 #pragma once
 
 #include <functional>
@@ -19,7 +20,7 @@
 #include "core/clock_jump.h"
 #include "core/stop_signal.h"
 #include "pipeline/pipeline.h"
-#include "sources/ingest.h"
+#include "sources/ingest_queue.h"
 #include "sources/simulator.h"
 
 namespace gw {
@@ -50,7 +51,9 @@ class RunLoop {
 
  private:
   void fresh_start(std::optional<TimeMs> start = std::nullopt);
-  bool commit();
+  // committed; dropped_full: the commit dropped records of its own (drop_oldest);
+  // not_committed: stopping while the buffer could not take them.
+  IngestQueue::Outcome commit();
   void apply(const Options& effective);
   // Notices a wall-clock jump since the last turn: the buffer's times follow it; in realtime
   // mode the simulated sensors skip a forward gap.

@@ -235,8 +235,9 @@ void Buffer::drop_chunk(std::int64_t id, Stream stream, std::int64_t records, st
 
 // Frees space in drop order (raw events first, alerts last). For each stream, its buffered
 // chunks go first, then its chunk in the incoming batch (`incoming[i]` emptied = not stored).
-void Buffer::make_room(std::array<std::string, kStreamCount>& incoming,
+bool Buffer::make_room(std::array<std::string, kStreamCount>& incoming,
                        const std::array<std::int64_t, kStreamCount>& records) {
+  bool dropped_own = false;
   std::int64_t in = 0;
   for (const auto& blob : incoming) in += static_cast<std::int64_t>(blob.size());
   for (const Stream s : kDropOrder) {
@@ -254,8 +255,10 @@ void Buffer::make_room(std::array<std::string, kStreamCount>& incoming,
       in -= static_cast<std::int64_t>(blob.size());
       add_counter(drop_counter(s, DropReason::full), records[stream_index(s)]);
       blob.clear();
+      dropped_own = true;
     }
   }
+  return dropped_own;
 }
 
 CommitResult Buffer::commit(std::span<const Record> records, const std::string* state) {
@@ -274,11 +277,12 @@ CommitResult Buffer::commit(std::span<const Record> records, const std::string* 
   if (options_.when_full == WhenFull::block && bytes_ > 0 && bytes_ + incoming > options_.max_bytes)
     return CommitResult::no_room;
   const std::int64_t bytes_before = bytes_;
+  CommitResult result;
   try {
     db_->reuse("BEGIN IMMEDIATE").run();
     try {
       if (options_.when_full == WhenFull::drop_oldest && bytes_ + incoming > options_.max_bytes)
-        make_room(blobs, counts);
+        result.dropped_own = make_room(blobs, counts);
       const TimeMs now = clock_.now();
       auto insert = db_->reuse(
           "INSERT INTO chunks(stream, records, bytes, raw_bytes, created_ms, pending, data) "
@@ -314,7 +318,7 @@ CommitResult Buffer::commit(std::span<const Record> records, const std::string* 
     return CommitResult::failed;
   }
   changed_.notify();
-  return CommitResult::ok;
+  return result;
 }
 
 std::int64_t Buffer::commit_failures() const {

@@ -86,7 +86,16 @@ struct BufferStats {
   std::int64_t bytes = 0;
 };
 
-enum class CommitResult { ok, no_room, failed };
+// What commit() did: ok, no_room or failed (compared like an enum: r == CommitResult::ok).
+// `dropped_own`: to stay under max_bytes, drop_oldest dropped records of this very commit (not
+// only older chunks); they are counted as dropped "full" and are not kept.
+struct CommitResult {
+  enum Status { ok, no_room, failed };
+  Status status = ok;
+  bool dropped_own = false;
+  CommitResult(Status s = ok) : status(s) {}  // NOLINT: implicit, like the enum it was
+  bool operator==(Status s) const { return status == s; }
+};
 
 // What the next chunk handed to a sink may be (Buffer::next_for).
 struct ChunkLimit {
@@ -181,7 +190,8 @@ class Buffer {
   std::int64_t streams_of(std::size_t sink) const;  // bit i: takes stream i
   void finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
                      const std::string* dead_letter_reason);
-  void make_room(std::array<std::string, kStreamCount>& incoming,
+  // True if records of `incoming` had to be dropped too.
+  bool make_room(std::array<std::string, kStreamCount>& incoming,
                  const std::array<std::int64_t, kStreamCount>& records);
   void drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
                   DropReason reason);

@@ -156,8 +156,16 @@ struct HttpOptions {
   std::int64_t max_body = 1 << 20;
   std::int64_t max_connections = 64;
   DurationMs request_timeout = 10'000;
+  // Host names (name, or name:port) the endpoint answers to besides the loopback names and the
+  // listen address; other Host headers get 421.
+  std::vector<std::string> allowed_hosts;
+  // Origins ("scheme://host[:port]") whose web pages may send requests; besides the endpoint's
+  // own, every other Origin gets 403.
+  std::vector<std::string> allowed_origins;
   // True if `listen` is a loopback address (127.0.0.0/8, ::1, localhost).
   bool loopback() const;
+  // The host of `listen` ("127.0.0.1", "[::1]", "localhost"); empty for a wildcard (0.0.0.0, [::]).
+  std::string listen_host() const;
   bool operator==(const HttpOptions&) const = default;
 };
 

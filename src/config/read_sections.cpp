@@ -315,6 +315,28 @@ void read_buffer(MapReader r, BufferOptions& o) {
   r.finish();
 }
 
+// http.allowed_hosts ("name" or "name:port") and http.allowed_origins ("http(s)://host[:port]").
+void read_allowed(MapReader& r, std::string_view key, std::vector<std::string>& out, bool origins) {
+  std::vector<std::pair<std::string, YAML::Mark>> items;
+  if (!r.string_list(key, items)) return;
+  out.clear();
+  for (const auto& [item, mark] : items) {
+    std::string rest = item;
+    if (origins) {
+      const std::size_t scheme = item.find("://");
+      const std::string s = scheme == std::string::npos ? "" : item.substr(0, scheme);
+      rest = s == "http" || s == "https" ? item.substr(scheme + 3) : "";
+    }
+    if (rest.empty() || rest.find_first_of("/ \t?#@") != std::string::npos)
+      r.context().error(r.path_of(key), mark,
+                        r.path_of(key) + ": '" + item + "' is not " +
+                            (origins ? "an origin such as http://dashboard.example:3000"
+                                     : "a host name such as gateway.local or gateway.local:8080"));
+    else
+      out.push_back(item);
+  }
+}
+
 void read_http(MapReader r, HttpOptions& o) {
   if (r.str("listen", o.listen)) {
     const auto colon = o.listen.rfind(':');
@@ -330,6 +352,8 @@ void read_http(MapReader r, HttpOptions& o) {
   r.size("max_body", o.max_body, 1024);
   r.integer("max_connections", o.max_connections, 1, 10'000);
   r.duration("request_timeout", o.request_timeout, 100);
+  read_allowed(r, "allowed_hosts", o.allowed_hosts, false);
+  read_allowed(r, "allowed_origins", o.allowed_origins, true);
   if (!o.loopback() && !o.token)
     r.error("listen",
             "http.listen: '" + o.listen + "' is not a loopback address, so http.token is required");
@@ -353,6 +377,11 @@ void read_all_sections(ConfigContext& ctx, const YAML::Node& root,
   read_sinks(section("sinks"), config_dir, out.sinks);
   read_http(section("http"), out.http);
   r.finish();
+}
+
+std::string HttpOptions::listen_host() const {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "0.0.0.0" || host == "[::]" ? std::string() : host;
 }
 
 bool HttpOptions::loopback() const {

@@ -18,14 +18,22 @@ class StopSignal {
     cv_.notify_all();
   }
   bool stop_requested() const { return stopped_.load(std::memory_order_relaxed); }
-  // Wakes sleepers without stopping (e.g. new work arrived).
-  void notify() { cv_.notify_all(); }
+  // New work arrived: the sleep on this signal that is under way, or else the next one, returns
+  // early (once) without stopping. Meant for the one thread that sleeps on it (the run loop).
+  void notify() {
+    {
+      std::lock_guard lock(mutex_);
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
 
  private:
   friend class SystemClock;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::atomic<bool> stopped_{false};
+  bool woken_ = false;  // under mutex_
 };
 
 }  // namespace gw

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "core/clock.h"
 #include "core/stop_signal.h"
@@ -76,7 +77,7 @@ bool SystemClock::sleep_for(DurationMs duration, StopSignal& stop) {
   std::unique_lock lock(stop.mutex_);
   while (!stop.stopped_.load()) {
     const TimeMs left = deadline - monotonic();
-    if (left <= 0) return true;
+    if (left <= 0 || std::exchange(stop.woken_, false)) return true;
     stop.cv_.wait_for(lock, std::chrono::milliseconds(left));
   }
   return false;
@@ -86,7 +87,7 @@ bool SystemClock::sleep_until(TimeMs deadline, StopSignal& stop) {
   std::unique_lock lock(stop.mutex_);
   while (!stop.stopped_.load()) {
     const TimeMs left = deadline - now();
-    if (left <= 0) return true;
+    if (left <= 0 || std::exchange(stop.woken_, false)) return true;
     stop.cv_.wait_for(lock, std::chrono::milliseconds(left));
   }
   return false;

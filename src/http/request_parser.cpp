@@ -2,6 +2,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -68,6 +69,15 @@ std::string_view view(boost::beast::string_view s) {
 
 }  // namespace
 
+bool transfer_encoding_supported(const std::vector<std::string_view>& values) {
+  if (values.empty()) return true;
+  if (values.size() > 1) return false;
+  std::string_view v = values.front();
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return boost::beast::iequals(boost::beast::string_view(v.data(), v.size()), "chunked");
+}
+
 HttpRequest make_http_request(std::string_view method, std::string_view target,
                               const HttpFieldViews& fields, std::string body) {
   HttpRequest request;
@@ -118,6 +128,13 @@ std::optional<HttpRequest> parse_http_request(std::string_view bytes, std::size_
     return std::nullopt;
   }
   auto& req = parser.get();
+  std::vector<std::string_view> codings;
+  for (const auto& field : req)
+    if (field.name() == bhttp::field::transfer_encoding) codings.push_back(view(field.value()));
+  if (!transfer_encoding_supported(codings)) {
+    error = "unsupported Transfer-Encoding";
+    return std::nullopt;
+  }
   HttpFieldViews fields;
   for (const auto& field : req) fields.emplace_back(view(field.name_string()), view(field.value()));
   return make_http_request(view(req.method_string()), view(req.target()), fields,

@@ -28,8 +28,14 @@ using HttpFieldViews = std::vector<std::pair<std::string_view, std::string_view>
 HttpRequest make_http_request(std::string_view method, std::string_view target,
                               const HttpFieldViews& fields, std::string body);
 
+// RFC 9112 6.3: the only Transfer-Encoding taken is a single `chunked` (the values of every
+// Transfer-Encoding field, as sent); anything else (`gzip`, `chunked, identity`, two fields) is
+// refused with 400 and the connection closed, rather than its body guessed at.
+bool transfer_encoding_supported(const std::vector<std::string_view>& values);
+
 // One request from the start of `bytes`, parsed as the server parses it (bodies over
-// `max_body`, headers over kHttpHeaderLimit and malformed or incomplete requests are refused).
+// `max_body`, headers over kHttpHeaderLimit, an unsupported Transfer-Encoding and malformed or
+// incomplete requests are refused).
 // nullopt with `error` (Beast's message) when the server would not hand it to the handler.
 // Bytes after the request are ignored.
 std::optional<HttpRequest> parse_http_request(std::string_view bytes, std::size_t max_body,

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -32,6 +33,7 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "http/request_guard.h"
 #include "http/request_parser.h"
 
 namespace gw {
@@ -155,6 +157,7 @@ bool parse_listen(const std::string& listen, tcp::endpoint& endpoint, std::strin
 void set_fields(bhttp::fields& fields, const HttpReply& reply) {
   fields.set(bhttp::field::server, "iot-gateway");
   fields.set(bhttp::field::cache_control, "no-store");
+  fields.set("X-Content-Type-Options", "nosniff");
   if (!reply.content_type.empty()) fields.set(bhttp::field::content_type, reply.content_type);
   std::vector<std::string> replaced;
   for (const auto& [name, value] : reply.headers) {
@@ -203,6 +206,11 @@ struct HttpServer::Impl {
     std::thread thread;
     std::shared_ptr<Stream> stream;
   };
+  // How deferred replies reach the server thread from anywhere; `ioc` is null once stopped.
+  struct Gate {
+    std::mutex mutex;
+    asio::io_context* ioc = nullptr;
+  };
 
   Impl(HttpServerOptions o, Handler h)
       : options(std::move(o)),
@@ -227,6 +235,7 @@ struct HttpServer::Impl {
   std::optional<asio::steady_timer> accept_timer;
   std::thread thread;
   std::string bound;
+  std::shared_ptr<Gate> gate;
 
   // Server-thread state.
   int active = 0;     // connections being served and not closed yet
@@ -240,7 +249,10 @@ struct HttpServer::Impl {
 class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Impl& server, tcp::socket socket, bool rejected)
-      : server_(server), stream_(std::move(socket)), rejected_(rejected) {
+      : server_(server),
+        stream_(std::move(socket)),
+        defer_timer_(stream_.get_executor()),
+        rejected_(rejected) {
     if (rejected_) {
       ++server_.rejecting;
       server_.stats.refused.fetch_add(1, std::memory_order_relaxed);
@@ -283,6 +295,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     closed_ = true;
     release_slot();
     if (stream_state_) stream_state_->cancel();
+    defer_timer_.cancel();
     stream_.close();
   }
 
@@ -357,6 +370,15 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const auto& req = parser_->get();
+    std::vector<std::string_view> codings;
+    for (const auto& field : req)
+      if (field.name() == bhttp::field::transfer_encoding) codings.push_back(view(field.value()));
+    if (!transfer_encoding_supported(codings)) {
+      send_error(400, "Transfer-Encoding '" +
+                          std::string(view(req[bhttp::field::transfer_encoding])) +
+                          "' is not supported (only chunked)");
+      return;
+    }
     if (!parser_->is_done() && req.version() >= 11 &&
         beast::iequals(req[bhttp::field::expect], "100-continue")) {
       stream_.expires_after(Ms(server_.options.write_timeout_ms));
@@ -419,6 +441,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     request.remote = remote_;
     parser_.reset();
 
+    if (auto refused = guard_request(server_.options, request, server_.bound)) {
+      send_reply(std::move(*refused), version, head, keep_alive);
+      return;
+    }
     HttpReply reply;
     try {
       reply = server_.handler(request);
@@ -435,6 +461,49 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       send_stream(std::move(reply), version, head);
       return;
     }
+    if (reply.deferred) {
+      defer(std::move(reply), version, head, keep_alive);
+      return;
+    }
+    send_reply(std::move(reply), version, head, keep_alive);
+  }
+
+  // Waits for the handler's reply (HttpReply::deferred) until its deadline; reads nothing more
+  // meanwhile. `answered` makes the first of the reply and the deadline the only one.
+  void defer(HttpReply reply, unsigned version, bool head, bool keep_alive) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    defer_timer_.expires_after(Ms(std::max(reply.deferred_timeout_ms, 1)));
+    defer_timer_.async_wait(
+        [self = shared_from_this(), answered, version, head](const beast::error_code& ec) {
+          if (ec || self->closed_ || answered->exchange(true)) return;
+          self->server_.stats.deferred_timeouts.fetch_add(1, std::memory_order_relaxed);
+          HttpReply late = error_reply(503, "no answer in time; try again later");
+          late.headers.emplace_back("Retry-After", "1");
+          self->send_reply(std::move(late), version, head, false);
+        });
+    HttpRespond respond = [gate = server_.gate, weak = weak_from_this(), answered, version, head,
+                           keep_alive](HttpReply r) {
+      if (answered->exchange(true)) return;
+      std::lock_guard lock(gate->mutex);
+      if (!gate->ioc) return;
+      asio::post(*gate->ioc, [weak, r = std::move(r), version, head, keep_alive]() mutable {
+        if (auto self = weak.lock()) self->finish_deferred(std::move(r), version, head, keep_alive);
+      });
+    };
+    try {
+      reply.deferred(respond);
+    } catch (const std::exception& e) {
+      log::warn(std::string("http: a deferred reply failed: ") + e.what());
+      respond(error_reply(500, e.what()));
+    }
+  }
+
+  void finish_deferred(HttpReply reply, unsigned version, bool head, bool keep_alive) {
+    defer_timer_.cancel();
+    if (closed_) return;
+    if (reply.status < 200 || reply.status > 999)
+      reply = error_reply(500, "the handler answered status " + std::to_string(reply.status));
+    reply.stream = nullptr;
     send_reply(std::move(reply), version, head, keep_alive);
   }
 
@@ -558,6 +627,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   Impl& server_;
   beast::tcp_stream stream_;
+  asio::steady_timer defer_timer_;  // the deadline of a deferred reply
   const bool rejected_;
   bool closed_ = false;
   bool released_ = false;
@@ -758,11 +828,14 @@ bool HttpServer::start(std::string& error) {
   s.acceptor.emplace(std::move(acceptor));
   s.accept_timer.emplace(*s.ioc);
   s.bound = format_endpoint(local);
+  s.gate = std::make_shared<Impl::Gate>();
+  s.gate->ioc = s.ioc.get();
   s.accept();
   try {
     s.thread = std::thread([&s] { s.run(); });
   } catch (const std::exception& e) {
     error = std::string("cannot start the HTTP server thread: ") + e.what();
+    s.gate->ioc = nullptr;
     s.accept_timer.reset();
     s.acceptor.reset();
     s.ioc.reset();
@@ -776,6 +849,10 @@ void HttpServer::stop() {
   if (!s.thread.joinable()) return;
   asio::post(*s.ioc, [&s] { s.shutdown(); });
   s.thread.join();
+  {
+    std::lock_guard lock(s.gate->mutex);
+    s.gate->ioc = nullptr;  // deferred replies from now on go nowhere
+  }
   s.stop_streams();
   s.accept_timer.reset();
   s.acceptor.reset();

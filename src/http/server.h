@@ -1,13 +1,15 @@
 // A small embedded HTTP/1.1 server for the gateway's local endpoint (plain http, keep-alive).
 // One thread of its own runs every connection with asynchronous operations, so a slow client
-// never holds up the others; the handler is called on that thread. Boost.Beast is used only
-// inside server.cpp.
+// never holds up the others; the handler is called on that thread and must not block: what
+// takes time is answered later (HttpReply::deferred). Boost.Beast is used only inside
+// server.cpp.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +35,11 @@ struct HttpRequest {
 // thread); the last call happens before stop() returns. An exception ends the stream.
 using HttpStream = std::function<bool(std::string& chunk)>;
 
+struct HttpReply;
+// Gives a deferred reply (HttpReply::deferred). May be called from any thread; only the first
+// call counts, and a call after the deadline or after stop() does nothing.
+using HttpRespond = std::function<void(HttpReply)>;
+
 struct HttpReply {
   int status = 200;                               // 200..999; anything else is answered 500
   std::string content_type = "application/json";  // empty: no Content-Type
@@ -43,6 +50,13 @@ struct HttpReply {
   // Set: `body` is ignored; the reply is sent chunked (HTTP/1.0: until the close), chunk by
   // chunk as `stream` produces them, and the connection is closed after it.
   HttpStream stream;
+  // Set: the answer comes later. The server calls `deferred` (on its thread) with a respond
+  // function, to be called once, from any thread, with the reply (its own `stream` and
+  // `deferred` are ignored). Meanwhile the connection reads no further request, so the answers
+  // keep the order of the requests. Without a reply within `deferred_timeout_ms`, the server
+  // answers 503 itself and closes the connection.
+  std::function<void(HttpRespond)> deferred;
+  int deferred_timeout_ms = 30'000;
 };
 
 using Handler = std::function<HttpReply(const HttpRequest&)>;
@@ -55,10 +69,21 @@ struct HttpServerOptions {
   int read_timeout_ms = 10000;   // to read one request (headers, then the body); idle keep-alive
   int write_timeout_ms = 10000;  // to write one response (or one chunk of a stream)
   HttpServerStats* stats = nullptr;  // counted into when set; must outlive the server
+  // Set: Host must be a loopback name (localhost, 127.0.0.1, [::1]; any port), the bound
+  // address, or one of these ("name" for any port, "name:port" for one port; IPv6 as
+  // "[addr]"), else 421 (against DNS rebinding). A request without Host is let through (no
+  // browser sends one). Unset: any Host.
+  std::optional<std::vector<std::string>> allowed_hosts;
+  // Set: a request with an Origin header is served only if it comes from its own origin
+  // (http://HOST, HOST validated as above) or one of these ("scheme://host[:port]", as browsers
+  // send it), else 403 (against other web pages). Unset: any Origin.
+  std::optional<std::vector<std::string>> allowed_origins;
 };
 
-// Every response carries Content-Length (streams: chunked), Server: iot-gateway and
-// Cache-Control: no-store. The server answers by itself: 400 to malformed HTTP, 413 to a body
+// Every response carries Content-Length (streams: chunked), Server: iot-gateway,
+// Cache-Control: no-store and X-Content-Type-Options: nosniff. The server answers by itself:
+// 400 to malformed HTTP (and closes the connection after a Transfer-Encoding that is not
+// exactly `chunked`, RFC 9112 6.3, so a body is never read as a request), 413 to a body
 // over max_body, 431 to headers over 16 KiB, 500 {"error":"..."} when the handler throws, 503
 // when max_connections are busy. A client that does not send a whole request within
 // read_timeout_ms (a deadline for the whole request, not per byte), or does not take a response

@@ -105,29 +105,31 @@ std::vector<BadRequest> bad_requests(const std::string& token) {
   const std::string auth = "Authorization: Bearer " + token + "\r\n";
   return {
       {"body over max_body (Content-Length)",
-       "POST /api/v1/events HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 104857600\r\n\r\n" +
-           std::string(65536, 'x'),
+       "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+           "Content-Length: 104857600\r\n\r\n" + std::string(65536, 'x'),
        413},
       {"body over max_body (chunked)",
-       "POST /api/v1/events HTTP/1.1\r\nHost: x\r\n" + auth +
+       "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
            "Transfer-Encoding: chunked\r\n\r\n20000\r\n" + std::string(0x20000, 'x') + "\r\n",
        413},
       {"header over 16 KiB",
-       "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n", 431},
+       "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(20'000, 'a') +
+           "\r\n\r\n",
+       431},
       {"garbage request line", "\x16\x03\x01 hello\r\n\r\n", 400},
       {"bad Content-Length",
-       "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: many\r\n\r\n", 400},
+       "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: many\r\n\r\n", 400},
       {"bad chunk size",
-       "POST /api/v1/events HTTP/1.1\r\nHost: x\r\n" + auth +
+       "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
            "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
        400},
       {"NDJSON that is not events",
-       "POST /api/v1/events HTTP/1.1\r\nHost: x\r\n" + auth +
-           "Content-Length: 13\r\n\r\n{\"nope\":true}",
+       "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+           "Content-Type: application/x-ndjson\r\nContent-Length: 13\r\n\r\n{\"nope\":true}",
        400},
       {"POST without the token",
-       "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 401},
-      {"unknown path", "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 404},
+       "POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}", 401},
+      {"unknown path", "GET /../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404},
   };
 }
 
@@ -195,7 +197,7 @@ TEST_CASE("abuse: floods, slow, oversize and malformed requests while the pipeli
     std::vector<std::unique_ptr<test::RawClient>> clients;
     for (int i = 0; i < kSlowClients; ++i) {
       clients.push_back(std::make_unique<test::RawClient>(port));
-      clients.back()->try_send("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+      clients.back()->try_send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     }
     const auto start = Clock::now();
     std::vector<bool> closed(clients.size(), false);
@@ -224,7 +226,8 @@ TEST_CASE("abuse: floods, slow, oversize and malformed requests while the pipeli
   auto bad = std::async(std::launch::async, [&] {
     Outcome o;
     const auto requests = bad_requests(token);
-    const gw::HttpHeaders auth = {{"Authorization", "Bearer " + token}};
+    const gw::HttpHeaders auth = {{"Authorization", "Bearer " + token},
+                                  {"Content-Type", "application/x-ndjson"}};
     // While the flood lasts, and until each kind has had its answer (bounded).
     const auto start = Clock::now();
     for (int round = 0;
