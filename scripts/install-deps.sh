@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libyaml-cpp-dev rapidjson-dev libcli11-dev doctest-dev
-  libboost-dev libsqlite3-dev librdkafka-dev liblz4-dev libxxhash-dev libsystemd-dev
+  libboost-dev libssl-dev libsqlite3-dev librdkafka-dev liblz4-dev libxxhash-dev libsystemd-dev
   kcat sqlite3 clang-format prometheus bc
   libavro-dev python3-avro python3-yaml
   libjs-chart.js chromium nodejs
