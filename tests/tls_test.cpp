@@ -1,7 +1,13 @@
 // https to the schema registry (and so to Druid: the same client): the server's certificate
 // must chain to the configured CA file (or the system's CAs) and name the host; what
 // check-config accepts the run can use.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <filesystem>
 #include <fstream>
@@ -71,6 +77,24 @@ TEST_CASE("https: a certificate for another host is refused") {
   const auto by_name = get("https://localhost:" + port_of(registry) + "/subjects", certs.ca());
   CHECK(by_name.status == 0);
   CHECK(by_name.error.find("certificate verify failed: hostname mismatch") != std::string::npos);
+}
+
+TEST_CASE("https: a server that never answers the handshake times out") {
+  // Listening but never accepting: the kernel completes the TCP handshake, nobody speaks TLS.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(fd, 4) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = gw::http_request("GET", url, "", {}, 300);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  CHECK(r.error == "GET " + url + ": TLS handshake: timed out after 300 ms");
+  close(fd);
 }
 
 TEST_CASE("https: the Druid client takes sinks.druid.ca_file") {

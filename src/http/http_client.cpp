@@ -22,6 +22,7 @@
 #include <cctype>
 #include <chrono>
 #include <functional>
+#include <type_traits>
 
 #include "core/secrets.h"
 
@@ -174,12 +175,74 @@ bool expect_host(SSL* ssl, const std::string& host) {
   return SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 && SSL_set1_host(ssl, host.c_str()) == 1;
 }
 
-// What went wrong in a handshake, with the certificate check's own reason when it failed.
-std::string handshake_failure(SSL* ssl, const beast::error_code& e) {
+// The TLS handshake on a connected stream; false with `error` set (the certificate check's own
+// reason when it failed).
+bool handshake(asio::io_context& ioc, beast::ssl_stream<beast::tcp_stream>& stream,
+               const std::string& host, const Describe& describe, std::string& error) {
+  SSL* ssl = stream.native_handle();
+  if (!expect_host(ssl, host)) {
+    error = describe("TLS set-up", {}) + "cannot check certificates for '" + host + "'";
+    return false;
+  }
+  beast::error_code op_ec;
+  stream.async_handshake(ssl::stream_base::client, [&](const beast::error_code& e) { op_ec = e; });
+  run(ioc);
+  if (!op_ec) return true;
   const long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK)
-    return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
-  return e.message();
+  error = verify != X509_V_OK && op_ec != beast::error::timeout
+              ? describe("TLS handshake", {}) +
+                    "certificate verify failed: " + X509_verify_cert_error_string(verify)
+              : describe("TLS handshake", op_ec);
+  return false;
+}
+
+// Connects `stream` (beast::tcp_stream, or for https beast::ssl_stream<beast::tcp_stream>, then
+// with the handshake) to `endpoints` and exchanges `req` for the response, all before the
+// deadline `timeout_ms` (<= 0: none). Errors start with `what`.
+template <class Stream>
+void roundtrip(asio::io_context& ioc, Stream& stream, const tcp::resolver::results_type& endpoints,
+               const std::string& host, Request& req, int timeout_ms, const std::string& what,
+               HttpResponse& response) {
+  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
+  if (timeout_ms > 0)
+    tcp_layer.expires_at(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+  const Describe describe = [&](const char* step, const beast::error_code& e) {
+    if (!e) return what + step + ": ";
+    if (e == beast::error::timeout)
+      return what + step + ": timed out after " + std::to_string(timeout_ms) + " ms";
+    return what + step + ": " + e.message();
+  };
+  beast::error_code op_ec;
+  tcp_layer.async_connect(endpoints,
+                          [&](const beast::error_code& e, const tcp::endpoint&) { op_ec = e; });
+  run(ioc);
+  if (op_ec) {
+    response.error = describe("connect", op_ec);
+    return;
+  }
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    if (!handshake(ioc, stream, host, describe, response.error)) return;
+  }
+  exchange(ioc, stream, req, describe, response);
+  beast::error_code ignored;
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+// The request for `u`: Host (with a port other than the scheme's), User-Agent, Connection:
+// close and the body, then `headers`.
+Request make_request(bhttp::verb verb, const HttpUrl& u, const std::string& body,
+                     const HttpHeaders& headers) {
+  Request req{verb, u.target, 11};
+  const bool ipv6 = u.host.find(':') != std::string::npos;
+  std::string host = ipv6 ? "[" + u.host + "]" : u.host;
+  if (u.explicit_port && u.port != (u.tls ? 443 : 80)) host += ":" + std::to_string(u.port);
+  req.set(bhttp::field::host, host);
+  req.set(bhttp::field::user_agent, "iot-gateway/" IOT_GATEWAY_VERSION);
+  req.keep_alive(false);
+  req.body() = body;
+  req.prepare_payload();
+  for (const auto& [name, value] : headers) req.set(name, value);
+  return req;
 }
 
 }  // namespace
@@ -208,8 +271,8 @@ HttpResponse http_request(const std::string& method, const std::string& url,
     return response;
   }
   const std::string what = method + " " + mask_url_credentials(url) + ": ";
-  ssl::context ctx(ssl::context::tls_client);
-  if (u.tls && !make_context(ctx, tls, error)) {
+  std::optional<ssl::context> ctx;
+  if (u.tls && !make_context(ctx.emplace(ssl::context::tls_client), tls, error)) {
     response.error = what + error;
     return response;
   }
@@ -222,58 +285,14 @@ HttpResponse http_request(const std::string& method, const std::string& url,
     response.error = what + "cannot resolve '" + u.host + "': " + ec.message();
     return response;
   }
-
-  beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
-  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
-  if (timeout_ms > 0)
-    tcp_layer.expires_at(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
-  const Describe describe = [&](const char* step, const beast::error_code& e) {
-    if (e == beast::error::timeout)
-      return what + step + ": timed out after " + std::to_string(timeout_ms) + " ms";
-    return what + step + ": " + e.message();
-  };
-
-  beast::error_code op_ec;
-  tcp_layer.async_connect(endpoints,
-                          [&](const beast::error_code& e, const tcp::endpoint&) { op_ec = e; });
-  run(ioc);
-  if (op_ec) {
-    response.error = describe("connect", op_ec);
-    return response;
+  Request req = make_request(verb, u, body, headers);
+  if (ctx) {
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, *ctx);
+    roundtrip(ioc, stream, endpoints, u.host, req, timeout_ms, what, response);
+  } else {
+    beast::tcp_stream stream(ioc);
+    roundtrip(ioc, stream, endpoints, u.host, req, timeout_ms, what, response);
   }
-  if (u.tls) {
-    if (!expect_host(stream.native_handle(), u.host)) {
-      response.error = what + "cannot set up TLS for host '" + u.host + "'";
-      return response;
-    }
-    stream.async_handshake(ssl::stream_base::client,
-                           [&](const beast::error_code& e) { op_ec = e; });
-    run(ioc);
-    if (op_ec) {
-      response.error =
-          what + "TLS handshake: " +
-          (op_ec == beast::error::timeout ? "timed out after " + std::to_string(timeout_ms) + " ms"
-                                          : handshake_failure(stream.native_handle(), op_ec));
-      return response;
-    }
-  }
-
-  Request req{verb, u.target, 11};
-  const bool ipv6 = u.host.find(':') != std::string::npos;
-  std::string host = ipv6 ? "[" + u.host + "]" : u.host;
-  if (u.explicit_port && u.port != (u.tls ? 443 : 80)) host += ":" + std::to_string(u.port);
-  req.set(bhttp::field::host, host);
-  req.set(bhttp::field::user_agent, "iot-gateway/" IOT_GATEWAY_VERSION);
-  req.keep_alive(false);
-  req.body() = body;
-  req.prepare_payload();
-  for (const auto& [name, value] : headers) req.set(name, value);
-
-  if (u.tls)
-    exchange(ioc, stream, req, describe, response);
-  else
-    exchange(ioc, tcp_layer, req, describe, response);
-  tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ec);
   return response;
 }
 
