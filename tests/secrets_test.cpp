@@ -3,6 +3,7 @@
 // provision --dry-run, not in the error of a refused configuration. librdkafka property values
 // show only for a short list of non-secret keys; credentials inside URLs are masked.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -35,7 +36,9 @@ TEST_CASE("secrets never appear in logs, status, metrics, or command output") {
   test::KafkaMock kafka;
   MockRegistry registry({"--user", "gw", "--password", "registry-S3cret-2"});
   MockDruid druid({"--user", "gw", "--password", "druid-S3cret-3"});
-  const fs::path dir = fs::temp_directory_path() / "iot-gateway-secrets";
+  // Per process: another checkout's test run on this machine must not share the folder.
+  const fs::path dir =
+      fs::temp_directory_path() / ("iot-gateway-secrets-" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   setenv("GW_TEST_KAFKA_PW", "kafka-S3cret-1", 1);
@@ -111,10 +114,12 @@ TEST_CASE("secrets never appear in logs, status, metrics, or command output") {
   for (const char* v :
        {"GW_TEST_KAFKA_PW", "GW_TEST_REGISTRY_PW", "GW_TEST_DRUID_PW", "GW_TEST_TOKEN"})
     unsetenv(v);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("a Kafka property librdkafka refuses is named without its value") {
-  const fs::path dir = fs::temp_directory_path() / "iot-gateway-secrets-refused";
+  const fs::path dir =
+      fs::temp_directory_path() / ("iot-gateway-secrets-refused-" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path config = dir / "gateway.yaml";
@@ -130,6 +135,7 @@ TEST_CASE("a Kafka property librdkafka refuses is named without its value") {
   CHECK(code != 0);
   CHECK(out.find("sinks.kafka: sasl.oauthbearer.client.secret=***: ") != std::string::npos);
   check_no_secret("refused property", out);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("secrets: the allow-list of Kafka keys and the URL credential mask") {

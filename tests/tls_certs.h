@@ -13,14 +13,19 @@
 namespace test {
 
 // In `dir`: ca.pem (a CA), other-ca.pem (a CA that signed nothing here), and per call of
-// server(): NAME.pem / NAME.key, signed by ca.pem for the subjectAltName `san`.
+// server(): NAME.pem / NAME.key, signed by ca.pem for the subjectAltName `san`. The folder is
+// made afresh and removed with the object.
 class TlsCerts {
  public:
   explicit TlsCerts(std::filesystem::path dir) : dir_(std::move(dir)) {
+    std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     make_ca("ca");
     make_ca("other-ca");
   }
+  ~TlsCerts() { std::filesystem::remove_all(dir_); }
+  TlsCerts(const TlsCerts&) = delete;
+  TlsCerts& operator=(const TlsCerts&) = delete;
 
   std::string ca() const { return (dir_ / "ca.pem").string(); }
   std::string other_ca() const { return (dir_ / "other-ca.pem").string(); }

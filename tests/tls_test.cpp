@@ -24,6 +24,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A folder of this process's own (other checkouts may run the same tests at the same time).
+fs::path temp_dir(const std::string& name) {
+  return fs::temp_directory_path() / ("iot-gateway-tls-" + name + "-" + std::to_string(getpid()));
+}
+
 std::vector<std::string> tls_args(const test::TlsCerts& certs, const std::string& name) {
   return {"--tls-cert", certs.cert(name), "--tls-key", certs.key(name)};
 }
@@ -39,7 +44,7 @@ gw::HttpResponse get(const std::string& url, const std::string& ca_file) {
 }  // namespace
 
 TEST_CASE("https: served with the configured CA's certificate, refused with another CA") {
-  test::TlsCerts certs(fs::temp_directory_path() / "iot-gateway-tls-ca");
+  test::TlsCerts certs(temp_dir("ca"));
   certs.server("loopback", "DNS:localhost,IP:127.0.0.1");
   MockRegistry registry(tls_args(certs, "loopback"));
 
@@ -68,7 +73,7 @@ TEST_CASE("https: served with the configured CA's certificate, refused with anot
 }
 
 TEST_CASE("https: a certificate for another host is refused") {
-  test::TlsCerts certs(fs::temp_directory_path() / "iot-gateway-tls-name");
+  test::TlsCerts certs(temp_dir("name"));
   certs.server("elsewhere", "DNS:registry.example");
   MockRegistry registry(tls_args(certs, "elsewhere"));
   const auto by_ip = get(registry.https_url() + "/subjects", certs.ca());
@@ -98,7 +103,7 @@ TEST_CASE("https: a server that never answers the handshake times out") {
 }
 
 TEST_CASE("https: the Druid client takes sinks.druid.ca_file") {
-  test::TlsCerts certs(fs::temp_directory_path() / "iot-gateway-tls-druid");
+  test::TlsCerts certs(temp_dir("druid"));
   certs.server("loopback", "IP:127.0.0.1");
   MockRegistry server(tls_args(certs, "loopback"));  // any https server: the answer is a 404
   gw::DruidSinkOptions o;
@@ -115,12 +120,11 @@ TEST_CASE("https: the Druid client takes sinks.druid.ca_file") {
 }
 
 TEST_CASE("https: check-config and the run agree on the registry's URL and CA file") {
-  test::TlsCerts certs(fs::temp_directory_path() / "iot-gateway-tls-run" / "certs");
+  const fs::path dir = temp_dir("run");
+  test::TlsCerts certs(dir / "certs");
   certs.server("loopback", "IP:127.0.0.1");
   MockRegistry registry(tls_args(certs, "loopback"));
   test::KafkaMock kafka;
-  const fs::path dir = fs::temp_directory_path() / "iot-gateway-tls-run";
-  fs::remove_all(dir / "gateway.db");
   const auto write_config = [&](const std::string& registry_yaml) {
     std::ofstream(dir / "gateway.yaml")
         << "gateway: {id: tls-gw, data_dir: " << dir.string() << "}\n"
@@ -164,4 +168,5 @@ TEST_CASE("https: check-config and the run agree on the registry's URL and CA fi
   CHECK(log.find("certificate") == std::string::npos);
   CHECK(get(url + "/subjects", certs.ca()).body == "[\"SALES-value\"]");
   CHECK(test::consume_with_kcat(kafka.bootstrap(), "SALES", "%s\n").size() > 10);
+  fs::remove_all(dir);
 }
