@@ -7,7 +7,7 @@ set -euo pipefail
 build=(
   build-essential cmake pkg-config git
   libyaml-cpp-dev rapidjson-dev libcli11-dev doctest-dev
-  libboost-dev libsqlite3-dev librdkafka-dev liblz4-dev libxxhash-dev libsystemd-dev
+  libboost-dev libssl-dev libsqlite3-dev librdkafka-dev liblz4-dev libxxhash-dev libsystemd-dev
   libavro-dev libjs-chart.js kcat
 )
 tests=(

@@ -16,7 +16,9 @@ class MockRegistry : public test::MockProcess {
                         const std::string& listen = "127.0.0.1:0")
       : MockProcess(SCHEMA_REGISTRY_MOCK_BIN, test::listen_args(listen, args)) {}
 
+  // With {"--tls-cert", ..., "--tls-key", ...} among the arguments, use https_url().
   std::string url() const { return "http://" + address(); }
+  std::string https_url() const { return "https://" + address(); }
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "app/gateway.h"
 #include "buffer/buffer.h"
 #include "core/clock.h"
+#include "core/secrets.h"
 
 namespace gw {
 namespace {
@@ -152,7 +153,8 @@ int buffer_stats_command(const Options& options, bool json) {
   SystemClock wall;
   try {
     const TimeMs now = wall.now();
-    const BufferStats st = Buffer::read_stats(path);
+    BufferStats st = Buffer::read_stats(path);
+    for (auto& [sink, d] : st.dead_letters) d.last_reason = mask_url_credentials(d.last_reason);
     json ? print_json(st, now, path) : print_table(st, now, path);
   } catch (const std::exception& e) {
     std::cerr << "iot-gateway: cannot read " << path << ": " << e.what() << "\n";

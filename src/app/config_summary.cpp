@@ -1,5 +1,7 @@
 #include "app/config_summary.h"
 
+#include "core/secrets.h"
+
 namespace gw {
 
 std::string config_summary(const Options& o, const DeviceRegistry& registry) {
@@ -30,7 +32,8 @@ std::string config_summary(const Options& o, const DeviceRegistry& registry) {
     for (std::size_t i = 0; i < kStreamCount; ++i)
       if (o.sinks.druid.streams[i])
         streams += (streams.empty() ? "" : " ") + std::string(kStreamNames[i]);
-    sinks += std::string(sinks.empty() ? "" : ", ") + "druid (" + o.sinks.druid.url + ": " +
+    sinks += std::string(sinks.empty() ? "" : ", ") + "druid (" +
+             mask_url_credentials(o.sinks.druid.url) + ": " +
              (streams.empty() ? std::string("no streams") : streams) + " every " +
              format_duration(o.sinks.druid.flush_interval) + ")";
   }

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/gateway.h"
+#include "core/secrets.h"
 #include "sinks/druid/druid_client.h"
 #include "sinks/druid/druid_specs.h"
 #include "sinks/druid/supervisor_provisioning.h"
@@ -45,7 +46,7 @@ int druid_spec_command(const Options& options, const std::string& name) {
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
   write_pretty(w, druid_supervisor_spec(options, *stream));
-  std::cout << buf.GetString() << "\n";
+  std::cout << mask_url_credentials(buf.GetString()) << "\n";
   return kExitOk;
 }
 
@@ -58,13 +59,14 @@ int druid_provision_command(const Options& options, bool dry_run) {
     for (const Stream s : kAllStreams)
       if (streams[stream_index(s)]) write_pretty(w, druid_supervisor_spec(options, s));
     w.EndArray();
-    std::cout << buf.GetString() << "\n";
+    std::cout << mask_url_credentials(buf.GetString()) << "\n";
     return kExitOk;
   }
   const DruidClient client(options.sinks.druid);
-  std::cout << "posting Kafka supervisors to " << client.url() << "\n";
-  const ProvisionReport r = provision_supervisors(
-      options, client, [](const std::string& line) { std::cout << "  " << line << "\n"; });
+  std::cout << "posting Kafka supervisors to " << mask_url_credentials(client.url()) << "\n";
+  const ProvisionReport r = provision_supervisors(options, client, [](const std::string& line) {
+    std::cout << "  " << mask_url_credentials(line) << "\n";
+  });
   std::cout << r.posted << " posted, " << r.failed << " failed\n";
   return r.failed == 0 ? kExitOk : kExitRuntime;
 }

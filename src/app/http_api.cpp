@@ -10,6 +10,7 @@
 
 #include "app/dashboard_assets.h"
 #include "app/metrics_text.h"
+#include "core/secrets.h"
 #include "sources/event_validator.h"
 
 namespace gw {
@@ -76,7 +77,8 @@ HttpReply readyz(const ApiContext& c) {
   std::vector<std::string> problems;
   for (const auto& r : c.runners)
     if (!r->healthy())
-      problems.push_back("sink " + r->name() + " is not delivering: " + r->last_error());
+      problems.push_back("sink " + r->name() +
+                         " is not delivering: " + mask_url_credentials(r->last_error()));
     else if (!r->ready())
       problems.push_back("sink " + r->name() + " cannot reach its destination");
   rapidjson::StringBuffer buf;
@@ -128,16 +130,13 @@ HttpReply status(const ApiContext& c) {
   w.StartObject();
   for (const auto& [k, v] : o.sinks.kafka.properties) {
     w.Key(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
-    const bool secret = k.find("password") != std::string::npos ||
-                        k.find("secret") != std::string::npos ||
-                        k.find("key") != std::string::npos || k.find("token") != std::string::npos;
-    w.String(secret ? "***" : v);
+    w.String(shown_kafka_property(k, v));
   }
   w.EndObject();
   w.Key("schema_registry");
-  w.String(o.sinks.kafka.schema_registry.url.value_or(""));
+  w.String(mask_url_credentials(o.sinks.kafka.schema_registry.url.value_or("")));
   w.Key("druid_url");
-  w.String(o.sinks.druid.enabled ? o.sinks.druid.url : "");
+  w.String(o.sinks.druid.enabled ? mask_url_credentials(o.sinks.druid.url) : "");
   w.Key("druid_username");
   w.String(o.sinks.druid.username.value_or(""));
   w.Key("druid_password");
@@ -178,7 +177,7 @@ HttpReply status(const ApiContext& c) {
     w.Key("state");
     w.String(r->healthy() ? "delivering" : "retrying");
     w.Key("last_error");
-    w.String(r->last_error());
+    w.String(mask_url_credentials(r->last_error()));
     w.Key("delivered");
     w.Uint64(r->delivered());
     w.Key("backlog");

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "core/secrets.h"
+
 namespace gw {
 
 std::string Diagnostic::format() const {
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) +
+         ": error: " + mask_url_credentials(message);
 }
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {

@@ -99,6 +99,7 @@ enum class ValueFormat { json, avro };
 
 struct SchemaRegistryOptions {
   std::optional<std::string> url, username, password;
+  std::string ca_file;  // PEM CAs for an https url; empty: the system's trust store
   bool operator==(const SchemaRegistryOptions&) const = default;
 };
 
@@ -115,6 +116,7 @@ struct DruidSinkOptions {
   bool enabled = false;
   std::string url = "http://localhost:8888";  // the router
   std::optional<std::string> username, password;
+  std::string ca_file;  // PEM CAs for an https url; empty: the system's trust store
   // Pushed as batch tasks: sales_aggregate and alerts unless configured.
   StreamSet streams{false, false, false, false, true, true};
   std::array<std::string, kStreamCount> datasources;  // default: the stream's topic

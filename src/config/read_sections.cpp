@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "http/http_client.h"
+
 namespace gw {
 namespace {
 
@@ -179,12 +181,43 @@ bool is_http_url(const std::string& url) {
   return url.rfind("http://", 0) == 0 && url.size() > 7;
 }
 
-void read_druid(MapReader d, const YAML::Node& node, SinkOptions& o) {
+// Checks the URL `key` the gateway itself calls with the HTTP client's own parser, so that what
+// check-config accepts the run can use. False (and an error) when it cannot be used.
+bool check_client_url(MapReader& r, std::string_view key, const std::string& url,
+                      const std::string& example) {
+  std::string why;
+  if (parse_http_url(url, why)) return true;
+  r.error(key, r.path_of(key) + ": " + why + " (e.g. " + example + ")");
+  return false;
+}
+
+// Reads the CA file `key` of a client calling `url`: resolved like other paths; it must load
+// and is only for https.
+void read_ca_file(MapReader& r, std::string_view key, const std::filesystem::path& dir,
+                  const std::string& url, bool url_ok, std::string& ca_file) {
+  if (!r.str(key, ca_file)) return;
+  ca_file = resolve_path(r, key, ca_file, dir);
+  std::string why;
+  const auto parsed = parse_http_url(url, why);
+  std::error_code ec;
+  if (ca_file.empty())
+    r.error(key, r.path_of(key) + ": must not be empty (leave it out for the system's CAs)");
+  else if (url_ok && parsed && !parsed->tls)
+    r.error(key, r.path_of(key) + ": only used for an https:// URL, and the URL is http://");
+  else if (!std::filesystem::is_regular_file(ca_file, ec))
+    r.error(key, r.path_of(key) + ": no file at " + ca_file);
+  else if (std::string bad = check_ca_file(ca_file); !bad.empty())
+    r.error(key, r.path_of(key) + ": " + bad);
+}
+
+void read_druid(MapReader d, const YAML::Node& node, const std::filesystem::path& dir,
+                SinkOptions& o) {
   DruidSinkOptions& druid = o.druid;
   d.boolean("enabled", druid.enabled);
-  if (d.str("url", druid.url) && !is_http_url(druid.url))
-    d.error("url", "sinks.druid.url: '" + druid.url +
-                       "' is not an http:// URL (the Druid router, e.g. http://localhost:8888)");
+  bool url_ok = true;
+  if (d.str("url", druid.url))
+    url_ok = check_client_url(d, "url", druid.url, "http://localhost:8888, the Druid router");
+  read_ca_file(d, "ca_file", dir, druid.url, url_ok, druid.ca_file);
   const bool username_ok = d.str("username", druid.username) || absent(node["username"]);
   const bool password_ok = d.str("password", druid.password) || absent(node["password"]);
   if (username_ok && password_ok && druid.username.has_value() != druid.password.has_value())
@@ -225,6 +258,7 @@ void read_druid(MapReader d, const YAML::Node& node, SinkOptions& o) {
   d.boolean("provision_supervisors", druid.provision_supervisors);
   if (d.str("kafka_bootstrap", druid.kafka_bootstrap) && druid.kafka_bootstrap.empty())
     d.error("kafka_bootstrap", "sinks.druid.kafka_bootstrap: must not be empty");
+  // Druid calls this one, not the gateway: Druid's client decides what it accepts.
   if (d.str("schema_registry_url", druid.schema_registry_url) &&
       !is_http_url(druid.schema_registry_url) &&
       druid.schema_registry_url.rfind("https://", 0) != 0)
@@ -271,11 +305,15 @@ void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
     if (YAML::Node sr = k.child("schema_registry");
         k.expect_map(sr, k.path_of("schema_registry"))) {
       MapReader s(r.context(), sr, k.path_of("schema_registry"));
-      if (s.str("url", o.kafka.schema_registry.url) &&
-          o.kafka.schema_registry.url->rfind("http://", 0) != 0 &&
-          o.kafka.schema_registry.url->rfind("https://", 0) != 0)
-        s.error("url", "sinks.kafka.schema_registry.url: '" + *o.kafka.schema_registry.url +
-                           "' is not an http:// or https:// URL");
+      bool url_ok = true;
+      if (s.str("url", o.kafka.schema_registry.url))
+        url_ok = check_client_url(s, "url", *o.kafka.schema_registry.url,
+                                  "https://schema-registry:8081");
+      if (o.kafka.schema_registry.url)
+        read_ca_file(s, "ca_file", dir, *o.kafka.schema_registry.url, url_ok,
+                     o.kafka.schema_registry.ca_file);
+      else if (s.str("ca_file", o.kafka.schema_registry.ca_file))
+        s.error("ca_file", s.path_of("ca_file") + ": needs sinks.kafka.schema_registry.url");
       s.str("username", o.kafka.schema_registry.username);
       s.str("password", o.kafka.schema_registry.password);
       s.finish();
@@ -285,7 +323,7 @@ void read_sinks(MapReader r, const std::filesystem::path& dir, SinkOptions& o) {
     k.finish();
   }
   if (YAML::Node druid = r.child("druid"); r.expect_map(druid, r.path_of("druid")))
-    read_druid(MapReader(r.context(), druid, r.path_of("druid")), druid, o);
+    read_druid(MapReader(r.context(), druid, r.path_of("druid")), druid, dir, o);
   for (std::size_t i = 0; i < kStreamCount; ++i)
     if (o.druid.datasources[i].empty()) o.druid.datasources[i] = o.topics[i];
   if (o.druid.kafka_bootstrap.empty()) o.druid.kafka_bootstrap = o.kafka.brokers;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/secrets.h"
 #include "core/time.h"
 
 namespace gw::log {
@@ -29,10 +30,14 @@ void set_level(Level level) {
 void write(Level level, std::string_view message) {
   if (level < g_level.load()) return;
   static constexpr const char* kNames[] = {"debug", "info", "warning", "error"};
+  // Credentials inside URLs never reach the log, whoever wrote the message.
+  const std::string shown = message.find("://") == std::string_view::npos
+                                ? std::string(message)
+                                : mask_url_credentials(message);
   const std::string stamp = stamp_lines() ? format_iso8601(SystemClock().now()) + " " : "";
   std::lock_guard lock(g_mutex);
   std::fprintf(stderr, "%siot-gateway: %s: %.*s\n", stamp.c_str(), kNames[static_cast<int>(level)],
-               static_cast<int>(message.size()), message.data());
+               static_cast<int>(shown.size()), shown.data());
   std::fflush(stderr);
 }
 

@@ -1,18 +1,30 @@
 #include "http/http_client.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <functional>
+#include <type_traits>
+
+#include "core/secrets.h"
 
 namespace gw {
 namespace {
@@ -20,7 +32,9 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+using Request = bhttp::request<bhttp::string_body>;
 
 constexpr std::uint64_t kMaxResponseBody = 64u << 20;
 
@@ -42,16 +56,16 @@ void run(asio::io_context& ioc) {
 
 }  // namespace
 
-std::optional<HttpUrl> parse_http_url(const std::string& url, std::string& error) {
-  if (starts_with_ci(url, "https://")) {
-    error = "https is not supported yet (" + url + "); use an http:// URL";
+std::optional<HttpUrl> parse_http_url(const std::string& raw_url, std::string& error) {
+  const std::string url = mask_url_credentials(raw_url);  // for the messages
+  HttpUrl out;
+  out.tls = starts_with_ci(raw_url, "https://");
+  if (!out.tls && !starts_with_ci(raw_url, "http://")) {
+    error = "not an http:// or https:// URL: '" + url + "'";
     return std::nullopt;
   }
-  if (!starts_with_ci(url, "http://")) {
-    error = "not an http:// URL: '" + url + "'";
-    return std::nullopt;
-  }
-  const std::string rest = url.substr(7);
+  if (out.tls) out.port = 443;
+  const std::string rest = raw_url.substr(out.tls ? 8 : 7);
   const std::size_t target_pos = rest.find_first_of("/?#");
   const std::string authority = rest.substr(0, target_pos);
   std::string target = target_pos == std::string::npos ? "/" : rest.substr(target_pos);
@@ -62,7 +76,6 @@ std::optional<HttpUrl> parse_http_url(const std::string& url, std::string& error
     return std::nullopt;
   }
 
-  HttpUrl out;
   out.target = target;
   std::string port_text;
   if (!authority.empty() && authority[0] == '[') {
@@ -107,8 +120,143 @@ std::optional<HttpUrl> parse_http_url(const std::string& url, std::string& error
   return out;
 }
 
+namespace {
+
+using Describe = std::function<std::string(const char* step, const beast::error_code&)>;
+
+// Writes `req` and reads the whole response into `response` (error set on failure).
+template <class Stream>
+void exchange(asio::io_context& ioc, Stream& stream, Request& req, const Describe& describe,
+              HttpResponse& response) {
+  beast::error_code op_ec;
+  bhttp::async_write(stream, req, [&](const beast::error_code& e, std::size_t) { op_ec = e; });
+  run(ioc);
+  if (op_ec) {
+    response.error = describe("sending the request", op_ec);
+    return;
+  }
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kMaxResponseBody);
+  if (req.method() == bhttp::verb::head) parser.skip(true);
+  bhttp::async_read(stream, buffer, parser,
+                    [&](const beast::error_code& e, std::size_t) { op_ec = e; });
+  run(ioc);
+  if (op_ec) {
+    response.error = describe("reading the response", op_ec);
+    return;
+  }
+  auto res = parser.release();
+  response.status = static_cast<int>(res.result_int());
+  response.body = std::move(res.body());
+}
+
+// A client context that verifies the server against `tls.ca_file` or the system's CAs.
+bool make_context(ssl::context& ctx, const TlsOptions& tls, std::string& error) {
+  boost::system::error_code ec;
+  if (tls.ca_file.empty())
+    ctx.set_default_verify_paths(ec);
+  else
+    ctx.load_verify_file(tls.ca_file, ec);
+  if (ec) {
+    error = tls.ca_file.empty() ? "cannot load the system's CA certificates: " + ec.message()
+                                : "cannot load CA file " + tls.ca_file + ": " + ec.message();
+    return false;
+  }
+  ctx.set_verify_mode(ssl::verify_peer);
+  return true;
+}
+
+// Asks for SNI (host names only) and for a certificate that names `host` (DNS or IP).
+bool expect_host(SSL* ssl, const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (!ec) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) == 1;
+  return SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 && SSL_set1_host(ssl, host.c_str()) == 1;
+}
+
+// The TLS handshake on a connected stream; false with `error` set (the certificate check's own
+// reason when it failed).
+bool handshake(asio::io_context& ioc, beast::ssl_stream<beast::tcp_stream>& stream,
+               const std::string& host, const Describe& describe, std::string& error) {
+  SSL* ssl = stream.native_handle();
+  if (!expect_host(ssl, host)) {
+    error = describe("TLS set-up", {}) + "cannot check certificates for '" + host + "'";
+    return false;
+  }
+  beast::error_code op_ec;
+  stream.async_handshake(ssl::stream_base::client, [&](const beast::error_code& e) { op_ec = e; });
+  run(ioc);
+  if (!op_ec) return true;
+  const long verify = SSL_get_verify_result(ssl);
+  error = verify != X509_V_OK && op_ec != beast::error::timeout
+              ? describe("TLS handshake", {}) +
+                    "certificate verify failed: " + X509_verify_cert_error_string(verify)
+              : describe("TLS handshake", op_ec);
+  return false;
+}
+
+// Connects `stream` (beast::tcp_stream, or for https beast::ssl_stream<beast::tcp_stream>, then
+// with the handshake) to `endpoints` and exchanges `req` for the response, all before the
+// deadline `timeout_ms` (<= 0: none). Errors start with `what`.
+template <class Stream>
+void roundtrip(asio::io_context& ioc, Stream& stream, const tcp::resolver::results_type& endpoints,
+               const std::string& host, Request& req, int timeout_ms, const std::string& what,
+               HttpResponse& response) {
+  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(stream);
+  if (timeout_ms > 0)
+    tcp_layer.expires_at(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+  const Describe describe = [&](const char* step, const beast::error_code& e) {
+    if (!e) return what + step + ": ";
+    if (e == beast::error::timeout)
+      return what + step + ": timed out after " + std::to_string(timeout_ms) + " ms";
+    return what + step + ": " + e.message();
+  };
+  beast::error_code op_ec;
+  tcp_layer.async_connect(endpoints,
+                          [&](const beast::error_code& e, const tcp::endpoint&) { op_ec = e; });
+  run(ioc);
+  if (op_ec) {
+    response.error = describe("connect", op_ec);
+    return;
+  }
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    if (!handshake(ioc, stream, host, describe, response.error)) return;
+  }
+  exchange(ioc, stream, req, describe, response);
+  beast::error_code ignored;
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+// The request for `u`: Host (with a port other than the scheme's), User-Agent, Connection:
+// close and the body, then `headers`.
+Request make_request(bhttp::verb verb, const HttpUrl& u, const std::string& body,
+                     const HttpHeaders& headers) {
+  Request req{verb, u.target, 11};
+  const bool ipv6 = u.host.find(':') != std::string::npos;
+  std::string host = ipv6 ? "[" + u.host + "]" : u.host;
+  if (u.explicit_port && u.port != (u.tls ? 443 : 80)) host += ":" + std::to_string(u.port);
+  req.set(bhttp::field::host, host);
+  req.set(bhttp::field::user_agent, "iot-gateway/" IOT_GATEWAY_VERSION);
+  req.keep_alive(false);
+  req.body() = body;
+  req.prepare_payload();
+  for (const auto& [name, value] : headers) req.set(name, value);
+  return req;
+}
+
+}  // namespace
+
+std::string check_ca_file(const std::string& path) {
+  ssl::context ctx(ssl::context::tls_client);
+  std::string error;
+  make_context(ctx, TlsOptions{path}, error);
+  return error;
+}
+
 HttpResponse http_request(const std::string& method, const std::string& url,
-                          const std::string& body, const HttpHeaders& headers, int timeout_ms) {
+                          const std::string& body, const HttpHeaders& headers, int timeout_ms,
+                          const TlsOptions& tls) {
   HttpResponse response;
   std::string error;
   const auto parsed = parse_http_url(url, error);
@@ -122,7 +270,12 @@ HttpResponse http_request(const std::string& method, const std::string& url,
     response.error = "unknown HTTP method '" + method + "'";
     return response;
   }
-  const std::string what = method + " " + url + ": ";
+  const std::string what = method + " " + mask_url_credentials(url) + ": ";
+  std::optional<ssl::context> ctx;
+  if (u.tls && !make_context(ctx.emplace(ssl::context::tls_client), tls, error)) {
+    response.error = what + error;
+    return response;
+  }
 
   asio::io_context ioc;
   boost::system::error_code ec;
@@ -132,58 +285,14 @@ HttpResponse http_request(const std::string& method, const std::string& url,
     response.error = what + "cannot resolve '" + u.host + "': " + ec.message();
     return response;
   }
-
-  beast::tcp_stream stream(ioc);
-  if (timeout_ms > 0)
-    stream.expires_at(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
-  const auto describe = [&](const char* step, const beast::error_code& e) {
-    if (e == beast::error::timeout)
-      return what + step + ": timed out after " + std::to_string(timeout_ms) + " ms";
-    return what + step + ": " + e.message();
-  };
-
-  beast::error_code op_ec;
-  stream.async_connect(endpoints,
-                       [&](const beast::error_code& e, const tcp::endpoint&) { op_ec = e; });
-  run(ioc);
-  if (op_ec) {
-    response.error = describe("connect", op_ec);
-    return response;
+  Request req = make_request(verb, u, body, headers);
+  if (ctx) {
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, *ctx);
+    roundtrip(ioc, stream, endpoints, u.host, req, timeout_ms, what, response);
+  } else {
+    beast::tcp_stream stream(ioc);
+    roundtrip(ioc, stream, endpoints, u.host, req, timeout_ms, what, response);
   }
-
-  bhttp::request<bhttp::string_body> req{verb, u.target, 11};
-  const bool ipv6 = u.host.find(':') != std::string::npos;
-  std::string host = ipv6 ? "[" + u.host + "]" : u.host;
-  if (u.explicit_port && u.port != 80) host += ":" + std::to_string(u.port);
-  req.set(bhttp::field::host, host);
-  req.set(bhttp::field::user_agent, "iot-gateway/" IOT_GATEWAY_VERSION);
-  req.keep_alive(false);
-  req.body() = body;
-  req.prepare_payload();
-  for (const auto& [name, value] : headers) req.set(name, value);
-
-  bhttp::async_write(stream, req, [&](const beast::error_code& e, std::size_t) { op_ec = e; });
-  run(ioc);
-  if (op_ec) {
-    response.error = describe("sending the request", op_ec);
-    return response;
-  }
-
-  beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(kMaxResponseBody);
-  if (verb == bhttp::verb::head) parser.skip(true);
-  bhttp::async_read(stream, buffer, parser,
-                    [&](const beast::error_code& e, std::size_t) { op_ec = e; });
-  run(ioc);
-  if (op_ec) {
-    response.error = describe("reading the response", op_ec);
-    return response;
-  }
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  auto res = parser.release();
-  response.status = static_cast<int>(res.result_int());
-  response.body = std::move(res.body());
   return response;
 }
 

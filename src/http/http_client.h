@@ -1,5 +1,5 @@
-// A small synchronous HTTP/1.1 client (plain http; one connection per request).
-// Boost.Beast is used only inside http_client.cpp.
+// A small synchronous HTTP/1.1 client (http and https; one connection per request).
+// Boost.Beast and OpenSSL are used only inside http_client.cpp.
 #pragma once
 
 #include <cstdint>
@@ -16,17 +16,29 @@ struct HttpResponse {
   std::string error;  // non-empty: transport failure (bad URL, resolve, connect, I/O, timeout)
 };
 
-// An http:// URL split into its parts.
+// An http:// or https:// URL split into its parts.
 struct HttpUrl {
-  std::string host;  // without brackets for IPv6 literals
-  std::uint16_t port = 80;
-  std::string target;  // path and query, at least "/"
+  bool tls = false;         // https
+  std::string host;         // without brackets for IPv6 literals
+  std::uint16_t port = 80;  // 443 for https unless given
+  std::string target;       // path and query, at least "/"
   bool explicit_port = false;
 };
 
-// Parses http://host[:port][/path][?query] (IPv6 literals as [::1]). nullopt and `error` for
-// anything else; https:// is recognised and reported as not supported yet.
+// Parses http(s)://host[:port][/path][?query] (IPv6 literals as [::1]). nullopt and `error`
+// for anything else, credentials in the URL (user:pass@) included; the error shows the URL with
+// its credentials masked.
 std::optional<HttpUrl> parse_http_url(const std::string& url, std::string& error);
+
+// How an https request checks the server: its certificate must chain to a CA of `ca_file` (PEM)
+// when set, else to one of the system's trust store (/etc/ssl/certs), and must name the URL's
+// host (DNS name or IP address). SNI is sent for host names. Unused for http://.
+struct TlsOptions {
+  std::string ca_file;
+};
+
+// Empty when CA certificates can be loaded from the PEM file `path`; else why not.
+std::string check_ca_file(const std::string& path);
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
@@ -34,9 +46,11 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 // non-empty body or any POST/PUT/PATCH) and Connection: close; `headers` are added after those
 // and replace a default of the same name. The whole exchange (resolve excepted) is bounded by
 // `timeout_ms`; <= 0 means no limit. A response of any status is not an error; `error` is set
-// only when no complete response could be read.
+// only when no complete response could be read (for https also: the TLS handshake failed, e.g.
+// "certificate verify failed: unable to get local issuer certificate").
 HttpResponse http_request(const std::string& method, const std::string& url,
-                          const std::string& body, const HttpHeaders& headers, int timeout_ms);
+                          const std::string& body, const HttpHeaders& headers, int timeout_ms,
+                          const TlsOptions& tls = {});
 
 // The value of an Authorization header for HTTP basic authentication: "Basic base64(user:pass)".
 std::string basic_auth_header(const std::string& user, const std::string& password);

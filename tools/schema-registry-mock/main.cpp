@@ -12,6 +12,8 @@
 // an invalid Avro schema; 40401 (404) unknown subject; 40403 (404) unknown schema; 401 without
 // the credentials given by --user/--password; 415 for a body that is not JSON by its type.
 //
+// With --tls-cert and --tls-key (PEM files) it speaks https only.
+//
 // Prints `listening=HOST:PORT` on stdout once it accepts connections; exits 0 on SIGTERM,
 // SIGINT or end of stdin (unless --ignore-stdin).
 #include <avro.h>
@@ -25,8 +27,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
 #include <cerrno>
 #include <csignal>
@@ -37,6 +41,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -44,6 +49,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
@@ -305,20 +311,37 @@ class Registry {
   std::map<std::string, Subject> subjects_;  // sorted, for GET /subjects
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection; Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, Registry& registry)
-      : stream_(std::move(socket)), registry_(registry) {}
+  template <class... StreamArgs>
+  Session(Registry& registry, tcp::socket socket, StreamArgs&... args)
+      : stream_(std::move(socket), args...), registry_(registry) {}
 
+  void start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      read();
+    } else {
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](const beast::error_code& ec) {
+                                if (ec)
+                                  self->close();
+                                else
+                                  self->read();
+                              });
+    }
+  }
+
+ private:
   void read() {
     req_ = {};
     http::async_read(stream_, buffer_, req_,
-                     [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+                     [self = this->shared_from_this()](const beast::error_code& ec, std::size_t) {
                        self->on_read(ec);
                      });
   }
 
- private:
   void on_read(const beast::error_code& ec) {
     if (ec) {
       close();
@@ -326,7 +349,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     res_ = registry_.handle(req_);
     http::async_write(stream_, res_,
-                      [self = shared_from_this()](const beast::error_code& e, std::size_t) {
+                      [self = this->shared_from_this()](const beast::error_code& e, std::size_t) {
                         self->on_write(e);
                       });
   }
@@ -341,10 +364,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   Request req_;
   Response res_;
@@ -353,8 +376,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class Listener {
  public:
-  Listener(asio::io_context& ioc, const tcp::endpoint& endpoint, Registry& registry)
-      : ioc_(ioc), acceptor_(ioc), registry_(registry) {
+  // With a `tls` context, every connection is https.
+  Listener(asio::io_context& ioc, const tcp::endpoint& endpoint, Registry& registry,
+           ssl::context* tls)
+      : ioc_(ioc), acceptor_(ioc), registry_(registry), tls_(tls) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -364,7 +389,12 @@ class Listener {
 
   void accept() {
     acceptor_.async_accept(ioc_, [this](const beast::error_code& ec, tcp::socket socket) {
-      if (!ec) std::make_shared<Session>(std::move(socket), registry_)->read();
+      if (!ec && tls_)
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(registry_,
+                                                                        std::move(socket), *tls_)
+            ->start();
+      else if (!ec)
+        std::make_shared<Session<beast::tcp_stream>>(registry_, std::move(socket))->start();
       accept();
     });
   }
@@ -373,6 +403,7 @@ class Listener {
   asio::io_context& ioc_;
   tcp::acceptor acceptor_;
   Registry& registry_;
+  ssl::context* tls_;
 };
 
 // "127.0.0.1:0" or "[::1]:8081".
@@ -404,10 +435,13 @@ int main(int argc, char** argv) {
   CLI::App app{"In-memory Confluent Schema Registry for tests"};
   std::string listen = "127.0.0.1:0";
   std::optional<std::string> user, password;
+  std::string tls_cert, tls_key;
   bool verbose = false, ignore_stdin = false;
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: an ephemeral port)");
   app.add_option("--user", user, "require HTTP basic auth with this user");
   app.add_option("--password", password, "the password for --user");
+  app.add_option("--tls-cert", tls_cert, "serve https with this certificate chain (PEM)");
+  app.add_option("--tls-key", tls_key, "the private key (PEM) of --tls-cert");
   app.add_flag("--verbose", verbose, "log every request to stderr");
   app.add_flag("--ignore-stdin", ignore_stdin, "do not exit at the end of stdin");
   CLI11_PARSE(app, argc, argv);
@@ -426,11 +460,21 @@ int main(int argc, char** argv) {
   std::optional<std::string> authorization;
   if (user) authorization = "Basic " + base64_encode(*user + ":" + password.value_or(""));
   Registry registry(authorization, verbose);
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::cerr << "schema-registry-mock: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  std::unique_ptr<ssl::context> tls;
   std::unique_ptr<Listener> listener;
   try {
-    listener = std::make_unique<Listener>(*ioc, *endpoint, registry);
+    if (!tls_cert.empty()) {
+      tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+      tls->use_certificate_chain_file(tls_cert);
+      tls->use_private_key_file(tls_key, ssl::context::pem);
+    }
+    listener = std::make_unique<Listener>(*ioc, *endpoint, registry, tls.get());
   } catch (const std::exception& e) {
-    std::cerr << "schema-registry-mock: cannot listen on " << listen << ": " << e.what() << '\n';
+    std::cerr << "schema-registry-mock: cannot serve on " << listen << ": " << e.what() << '\n';
     return 1;
   }
   listener->accept();

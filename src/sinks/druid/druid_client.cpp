@@ -77,7 +77,9 @@ DruidTaskStatus parse_task_status(const std::string& id, int http_status, const 
 }
 
 DruidClient::DruidClient(const DruidSinkOptions& options)
-    : base_(options.url), timeout_ms_(static_cast<int>(options.request_timeout)) {
+    : base_(options.url),
+      timeout_ms_(static_cast<int>(options.request_timeout)),
+      tls_{options.ca_file} {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
   headers_.emplace_back("Content-Type", "application/json");
   headers_.emplace_back("Accept", "application/json");
@@ -87,7 +89,7 @@ DruidClient::DruidClient(const DruidSinkOptions& options)
 
 HttpResponse DruidClient::call(const std::string& method, const std::string& path,
                                const std::string& body) const {
-  return http_request(method, base_ + path, body, headers_, timeout_ms_);
+  return http_request(method, base_ + path, body, headers_, timeout_ms_, tls_);
 }
 
 DruidAnswer DruidClient::answer_of(const HttpResponse& r, const std::string& what) const {

@@ -45,6 +45,7 @@ class DruidClient {
   std::string base_;  // the router URL without a trailing slash
   HttpHeaders headers_;
   int timeout_ms_;
+  TlsOptions tls_;
 };
 
 // Druid's error text from a response body, in either of its two shapes

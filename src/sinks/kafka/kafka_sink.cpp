@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/secrets.h"
 
 namespace gw {
 namespace {
@@ -82,7 +83,8 @@ std::unique_ptr<KafkaSink> KafkaSink::create(const Options& options, std::string
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const std::string& key, const std::string& value) {
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      error = "sinks.kafka: " + key + "=" + value + ": " + err;
+      error = "sinks.kafka: " + key + "=" + shown_kafka_property(key, value) + ": " +
+              mask_kafka_value_in(err, key, value);
       return false;
     }
     return true;

@@ -106,7 +106,7 @@ std::optional<std::int32_t> SchemaRegistryClient::register_schema(const std::str
   HttpHeaders headers{{"Content-Type", kContentType}, {"Accept", kContentType}};
   if (authorization_) headers.emplace_back("Authorization", *authorization_);
   const std::string target = url_ + "/subjects/" + percent_encode(subject) + "/versions";
-  const HttpResponse res = http_request("POST", target, body, headers, timeout_ms_);
+  const HttpResponse res = http_request("POST", target, body, headers, timeout_ms_, tls_);
 
   const std::string what = "schema registry " + url_ + ": registering subject '" + subject + "'";
   if (!res.error.empty()) {

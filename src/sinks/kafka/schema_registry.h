@@ -5,11 +5,13 @@
 #include <optional>
 #include <string>
 
+#include "http/http_client.h"
+
 namespace gw {
 
 class SchemaRegistryClient {
  public:
-  // `url` is the registry's base URL (http://host:port[/prefix]); with a `user`, every request
+  // `url` is the registry's base URL (http(s)://host:port[/prefix]); with a `user`, every request
   // carries HTTP basic auth (`password` may be absent: empty).
   SchemaRegistryClient(std::string url, std::optional<std::string> user,
                        std::optional<std::string> password);
@@ -25,12 +27,15 @@ class SchemaRegistryClient {
 
   // Bound on one request (connect, send, receive); default 10 s.
   void set_timeout_ms(int timeout_ms) { timeout_ms_ = timeout_ms; }
+  // The CAs (PEM file) an https registry's certificate must chain to; default: the system's.
+  void set_ca_file(std::string ca_file) { tls_.ca_file = std::move(ca_file); }
   const std::string& url() const { return url_; }
 
  private:
   std::string url_;  // without a trailing '/'
   std::optional<std::string> authorization_;
   int timeout_ms_ = 10000;
+  TlsOptions tls_;
 };
 
 // The registry's answer to a registration (any HTTP status, its body): the schema id, or

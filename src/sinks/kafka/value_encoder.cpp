@@ -26,7 +26,9 @@ ValueEncoder::ValueEncoder(const Options& options)
     : formats_(options.sinks.kafka.formats), schema_dir_(schema_directory()) {
   for (std::size_t i = 0; i < kStreamCount; ++i) subjects_[i] = options.sinks.topics[i] + "-value";
   const auto& sr = options.sinks.kafka.schema_registry;
-  if (sr.url) registry_ = std::make_unique<SchemaRegistryClient>(*sr.url, sr.username, sr.password);
+  if (!sr.url) return;
+  registry_ = std::make_unique<SchemaRegistryClient>(*sr.url, sr.username, sr.password);
+  registry_->set_ca_file(sr.ca_file);
 }
 
 ValueEncoder::~ValueEncoder() = default;
