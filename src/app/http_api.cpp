@@ -285,7 +285,12 @@ HttpReply ingest_answer(IngestQueue::Outcome outcome, std::size_t n) {
 }
 
 HttpReply post_events(const ApiContext& c, const HttpRequest& r) {
-  if (auto refused = check_content_type(r)) return *refused;
+  using Rejection = IngestQueue::Rejection;
+  const auto rejected = [&c](Rejection why, HttpReply answer) {
+    if (c.ingest) c.ingest->count_rejected(why);
+    return answer;
+  };
+  if (auto refused = check_content_type(r)) return rejected(Rejection::content_type, *refused);
   ParsedEvents parsed = parse_ndjson_events(r.body, input_limits(*c.options.get(), c.wall.now()));
   if (!parsed.errors.empty()) {
     rapidjson::StringBuffer buf;
@@ -298,11 +303,14 @@ HttpReply post_events(const ApiContext& c, const HttpRequest& r) {
     for (const auto& e : parsed.errors) w.String(e);
     w.EndArray();
     w.EndObject();
-    return json_reply(400, buf.GetString());
+    return rejected(Rejection::invalid, json_reply(400, buf.GetString()));
   }
-  if (parsed.too_large) return json_reply(413, error_json(*parsed.too_large));
+  if (parsed.too_large)
+    return rejected(Rejection::too_large, json_reply(413, error_json(*parsed.too_large)));
   if (parsed.events.empty())
-    return json_reply(400, error_json("no events in the body (NDJSON, one event per line)"));
+    return rejected(Rejection::invalid,
+                    json_reply(400, error_json("no events in the body "
+                                               "(NDJSON, one event per line)")));
   const std::size_t n = parsed.events.size();
   if (!c.ingest) return ingest_answer(IngestQueue::Outcome::not_committed, n);
   HttpReply later;

@@ -106,8 +106,9 @@ void http_metrics(Text& t, const HttpServerStats& s) {
     t.sample("iot_gateway_http_responses_total", label("code", kClasses[i]), get(s.answers[i]));
 }
 
-// POSTs answered 503: their events were dropped by their own commit (buffer full), not
-// committed (stopping, buffer failing), or not committed within the deadline.
+// POSTs refused at the door (4xx) by reason, and POSTs answered 503: their events were dropped
+// by their own commit (buffer full), not committed (stopping, buffer failing), or not committed
+// within the deadline.
 void ingest_metrics(Text& t, const ApiContext& c) {
   if (!c.ingest) return;
   t.family("iot_gateway_http_ingest_pending", "gauge",
@@ -123,6 +124,17 @@ void ingest_metrics(Text& t, const ApiContext& c) {
            c.ingest->refused(IngestQueue::Outcome::not_committed));
   t.sample("iot_gateway_http_ingest_refused_total", label("reason", "timeout"),
            c.http ? c.http->deferred_timeouts.load(std::memory_order_relaxed) : 0);
+  t.family("iot_gateway_http_ingest_rejected_total", "counter",
+           "POST /api/v1/events refused at the door, nothing of it taken, by reason: invalid "
+           "(400: a line that is not a valid event, or no event), too_large (413: a record "
+           "larger than the sinks carry), content_type (415: not NDJSON or JSON).");
+  using Rejection = IngestQueue::Rejection;
+  t.sample("iot_gateway_http_ingest_rejected_total", label("reason", "invalid"),
+           c.ingest->rejected(Rejection::invalid));
+  t.sample("iot_gateway_http_ingest_rejected_total", label("reason", "too_large"),
+           c.ingest->rejected(Rejection::too_large));
+  t.sample("iot_gateway_http_ingest_rejected_total", label("reason", "content_type"),
+           c.ingest->rejected(Rejection::content_type));
 }
 
 }  // namespace

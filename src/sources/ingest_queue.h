@@ -4,6 +4,7 @@
 // one turn shares that commit), or by close(). Thread-safe.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -41,6 +42,11 @@ class IngestQueue {
 
   // Batches refused so far, by outcome (for /metrics).
   std::uint64_t refused(Outcome outcome) const;
+
+  // Requests refused at the door, before anything was queued (4xx), by reason.
+  enum class Rejection { invalid, too_large, content_type };
+  void count_rejected(Rejection r) { rejected_[static_cast<int>(r)].fetch_add(1); }
+  std::uint64_t rejected(Rejection r) const { return rejected_[static_cast<int>(r)].load(); }
   // Batches submitted and not answered yet.
   std::int64_t pending() const { return pending_.load(); }
 
@@ -51,6 +57,7 @@ class IngestQueue {
   bool closed_ = false;
   std::atomic<std::uint64_t> dropped_full_{0}, not_committed_{0};
   std::atomic<std::int64_t> pending_{0};
+  std::array<std::atomic<std::uint64_t>, 3> rejected_{};
 };
 
 }  // namespace gw
