@@ -403,8 +403,9 @@ void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {
   confirm(sink, std::span<const BufferChunk>(&c, 1));
 }
 
-void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks) {
-  finish_chunks(sink, chunks, nullptr);
+void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks,
+                     std::span<const RejectedView> rejected) {
+  finish_chunks(sink, chunks, nullptr, rejected);
 }
 
 void Buffer::dead_letter(std::size_t sink, std::span<const BufferChunk> chunks,
@@ -416,17 +417,44 @@ void Buffer::release_batch(std::size_t sink) {
   db_->reuse("DELETE FROM held_batches WHERE sink = ?").bind(1, sink_names_[sink]).run();
 }
 
+// Each record as a one-record chunk in the dead letters, counted as rejected. In the caller's
+// transaction.
+void Buffer::dead_letter_records(std::size_t sink, std::int64_t batch,
+                                 std::span<const RejectedView> rejected, TimeMs now) {
+  auto insert = db_->reuse(
+      "INSERT INTO dead_letters(sink, batch, stream, records, bytes, created_ms, reason, data) "
+      "VALUES(?, ?, ?, 1, ?, ?, ?, ?)");
+  for (const RejectedView& r : rejected) {
+    const Record record{r.record.stream, std::string(r.record.key), std::string(r.record.value)};
+    const Record* one = &record;
+    const std::string blob = encode_chunk(std::span<const Record* const>(&one, 1));
+    insert.bind(1, sink_names_[sink])
+        .bind(2, batch)
+        .bind(3, static_cast<std::int64_t>(stream_index(record.stream)))
+        .bind(4, static_cast<std::int64_t>(blob.size()))
+        .bind(5, now)
+        .bind(6, r.reason)
+        .bind_blob(7, blob);
+    insert.run();
+    add_counter(drop_counter(record.stream, DropReason::rejected), 1);
+  }
+}
+
 // Clears the sink's pending bit of each chunk (deleting those no sink needs any more) and its
 // held batch, in one transaction; with a `dead_letter_reason`, copies the chunks to the dead
-// letters first and counts them as rejected.
+// letters first and counts them as rejected; the `rejected` records go to the dead letters
+// alone.
 void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
-                           const std::string* dead_letter_reason) {
+                           const std::string* dead_letter_reason,
+                           std::span<const RejectedView> rejected) {
   {
     std::lock_guard lock(mutex_);
     const std::int64_t bit = sink_bits_[sink];
     const TimeMs now = clock_.now();
     db_->reuse("BEGIN IMMEDIATE").run();
     try {
+      if (!rejected.empty() && !chunks.empty())
+        dead_letter_records(sink, chunks.front().id, rejected, now);
       auto copy = db_->reuse(
           "INSERT INTO dead_letters(sink, batch, stream, records, bytes, created_ms, reason, data) "
           "SELECT ?, ?, stream, records, bytes, ?, ?, data FROM chunks WHERE id = ?");

@@ -41,6 +41,12 @@ struct BufferChunk {
   ChunkBytes data;                  // the decoded frames
 };
 
+// One record a sink's destination refused for good, with why.
+struct RejectedView {
+  RecordView record;
+  std::string_view reason;
+};
+
 // A sink as the buffer knows it: its name (stable across restarts) and the streams it takes.
 struct BufferSink {
   std::string name;
@@ -118,8 +124,10 @@ class Buffer {
   std::optional<BufferChunk> next_for(std::size_t sink, const SinkCursor& cursor,
                                       const ChunkLimit& limit = {});
   void confirm(std::size_t sink, std::int64_t chunk_id);
-  // Confirms several chunks in one transaction.
-  void confirm(std::size_t sink, std::span<const BufferChunk> chunks);
+  // Confirms several chunks in one transaction; the `rejected` records among them are kept
+  // as dead letters, each alone (a one-record chunk), and counted as dropped "rejected".
+  void confirm(std::size_t sink, std::span<const BufferChunk> chunks,
+               std::span<const RejectedView> rejected = {});
   // A sink rejected these chunks for good: in one transaction, copy them into the dead-letter
   // table (with `reason`), confirm them for the sink and count their records as dropped
   // (reason "rejected").
@@ -162,7 +170,10 @@ class Buffer {
   void load_id();
   void release_batch(std::size_t sink);
   void finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
-                     const std::string* dead_letter_reason);
+                     const std::string* dead_letter_reason,
+                     std::span<const RejectedView> rejected = {});
+  void dead_letter_records(std::size_t sink, std::int64_t batch,
+                           std::span<const RejectedView> rejected, TimeMs now);
   void make_room(std::array<std::string, kStreamCount>& incoming,
                  const std::array<std::int64_t, kStreamCount>& records);
   void drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,

@@ -17,14 +17,24 @@
 namespace gw {
 
 enum class DeliveryStatus {
-  delivered,  // every record of the batch is durable at the destination
+  delivered,  // every record of the batch is durable there, but its rejected_records
   retry,      // nothing may be assumed delivered; send the batch again later
   rejected,   // the destination will never take this batch; dead-letter it (counted)
+};
+
+// A record of a batch that the destination refuses for good (too large for it, invalid for its
+// schema, ...): sending it again cannot help.
+struct RejectedRecord {
+  std::size_t index = 0;  // into Batch::records
+  std::string reason;
 };
 
 struct DeliveryResult {
   DeliveryStatus status = DeliveryStatus::delivered;
   std::string message;  // why, for retry and rejected
+  // With `delivered`: the records set aside, each of them alone, as dead letters (counted as
+  // dropped "rejected"); the rest of the batch is delivered and confirmed.
+  std::vector<RejectedRecord> rejected_records = {};
 };
 
 struct SinkHealth {

@@ -51,6 +51,19 @@ std::string batch_id(const std::string& buffer_id, Stream stream, std::int64_t f
 
 }  // namespace
 
+void SinkRunner::log_rejected(std::span<const RejectedView> rejected) {
+  std::string what = std::to_string(rejected.size()) + " record" +
+                     (rejected.size() == 1 ? "" : "s") +
+                     " (first: " + std::string(stream_name(rejected[0].record.stream)) + " key \"" +
+                     std::string(rejected[0].record.key.substr(0, 64)) +
+                     "\": " + std::string(rejected[0].reason) + ")";
+  log::error("sink " + name_ + " refuses " + what +
+             " for good; set aside as dead letters (see `iot-gateway buffer stats`), the rest of "
+             "the batch is delivered");
+  std::lock_guard lock(error_mutex_);
+  last_error_ = what;
+}
+
 // Reads the next batch past `cursor` as the policy allows. Empty: nothing is waiting.
 std::vector<BufferChunk> SinkRunner::collect(const SinkCursor& cursor, const BatchPolicy& policy,
                                              std::size_t max_chunks) {
@@ -188,9 +201,17 @@ void SinkRunner::run() {
     auto count = [&](std::atomic<std::uint64_t> StreamCounts::*field) {
       for (const RecordView& rec : f.records) (by_stream_[stream_index(rec.stream)].*field)++;
     };
-    if (r.status == DeliveryStatus::delivered)
+    std::vector<RejectedView> rejected;
+    for (const RejectedRecord& rr : r.rejected_records)
+      if (r.status == DeliveryStatus::delivered && rr.index < f.records.size())
+        rejected.push_back({f.records[rr.index], rr.reason});
+    if (r.status == DeliveryStatus::delivered) {
       count(&StreamCounts::delivered);
-    else if (r.status == DeliveryStatus::retry)
+      for (const RejectedView& rv : rejected) {
+        --by_stream_[stream_index(rv.record.stream)].delivered;
+        ++by_stream_[stream_index(rv.record.stream)].failed;
+      }
+    } else if (r.status == DeliveryStatus::retry)
       count(&StreamCounts::retried);
     else if (!find_bad_chunk)
       count(&StreamCounts::failed);
@@ -204,8 +225,9 @@ void SinkRunner::run() {
     }
     try {
       if (r.status == DeliveryStatus::delivered) {
-        buffer_.confirm(index_, f.chunks);
-        delivered_ += f.records.size();
+        buffer_.confirm(index_, f.chunks, rejected);
+        delivered_ += f.records.size() - rejected.size();
+        if (!rejected.empty()) log_rejected(rejected);
       } else if (r.status == DeliveryStatus::rejected) {
         log::error("sink " + name_ + " rejected " + std::to_string(f.records.size()) + " " +
                    std::string(stream_name(f.chunks[0].stream)) +

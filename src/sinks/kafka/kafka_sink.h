@@ -1,7 +1,9 @@
 // Produces records to Kafka with librdkafka. A batch is `delivered` only when every one of its
-// records has a successful delivery report -- never when merely queued in librdkafka. Any
-// failed report makes the whole batch `retry`: it stays in the buffer and is sent again (at
-// least once; duplicates are byte-identical). Keys per contract section 3; headers gateway_id
+// records has a successful delivery report -- never when merely queued in librdkafka. A record
+// refused for good (larger than message.max.bytes, invalid for the broker or for its Avro
+// schema) is set aside as a rejected record of the batch; any other failed report makes the
+// whole batch `retry`: it stays in the buffer and is sent again (at least once; duplicates are
+// byte-identical). Keys per contract section 3; headers gateway_id
 // and, where the record has one, event_id. Called from one thread (its SinkRunner), which keeps
 // up to max_in_flight() batches in librdkafka so that the next batch is produced while the
 // previous one's reports are on their way.
@@ -66,7 +68,7 @@ class KafkaSink final : public Sink {
   // Shared with librdkafka's callbacks (its opaque).
   struct ConnectionState {
     std::atomic<bool> all_down{false};
-    bool per_record = false;  // messages point to a RecordSlot (else to their BatchState)
+    bool per_record = false;  // latencies are measured
     SystemClock clock;
     std::array<LatencyHistogram, 2> latency;  // by LatencyKind
   };
