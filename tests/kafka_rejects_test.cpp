@@ -1,16 +1,20 @@
 // The Kafka sink in process, against the mock cluster: a record Kafka refuses for good (over
 // message.max.bytes) is set aside as a dead letter while the rest of its batch is delivered
-// once; the event_id header is the record's real (unescaped) event id.
+// once; the event_id header is the record's real (unescaped) event id; with the schema
+// registry down, only the Avro stream waits.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 #include "buffer/buffer.h"
 #include "core/records.h"
 #include "kafka_mock.h"
+#include "process.h"
+#include "schema_registry_mock.h"
 #include "sinks/kafka/kafka_sink.h"
 #include "sinks/sink_runner.h"
 
@@ -110,5 +114,48 @@ TEST_CASE("kafka: the event_id header is the real event id, quotes and backslash
   std::sort(got.begin(), got.end());
   CHECK(got == std::vector<std::string>{"d1 gateway_id=rejects-gw,event_id=a\"b\\c",
                                         "d2 gateway_id=rejects-gw,event_id=plain-1"});
+  fs::remove_all(dir);
+}
+
+TEST_CASE("kafka: with the schema registry down, the JSON streams keep being delivered") {
+  test::KafkaMock kafka("SALES,EVENTS", 1, 1);
+  const std::string registry_at = "127.0.0.1:" + std::to_string(test::free_port());
+  const fs::path dir = fresh_dir("kafka-registry-down");
+  GatewayOptions g;
+  g.data_dir = dir.string();
+  SystemClock clock;
+  Buffer buffer(g, BufferOptions{}, std::vector<std::string>{"kafka"}, clock);
+  Options o = kafka_options(kafka.bootstrap());
+  o.sinks.kafka.formats[stream_index(Stream::sales)] = ValueFormat::avro;
+  o.sinks.kafka.schema_registry.url = "http://" + registry_at;
+  std::vector<std::string> sale_keys, event_keys;
+  for (int c = 0; c < 5; ++c) {  // 5 commits: sales and events, in several batches
+    std::vector<Record> records;
+    for (int i = 0; i < 20; ++i) {
+      const std::string n = std::to_string(c * 20 + i);
+      records.push_back(
+          {Stream::sales, "s" + n,
+           "{\"store_id\":\"s" + n + "\",\"sale_amount\":" + n + ",\"sale_ts\":1700000000000}"});
+      records.push_back({Stream::events, "e" + n, "{\"n\":" + n + "}"});
+      sale_keys.push_back("s" + n);
+      event_keys.push_back("e" + n);
+    }
+    REQUIRE(buffer.commit(records, nullptr) == CommitResult::ok);
+  }
+  std::unique_ptr<MockRegistry> registry;
+  std::uint64_t sales_before = 1;
+  run_kafka_sink(o, buffer, clock, [&](const SinkRunner& runner) {
+    // Every event delivered, the sink reported down: the registry comes up.
+    if (!registry && runner.delivered(Stream::events) == event_keys.size() && !runner.healthy()) {
+      sales_before = runner.delivered(Stream::sales);
+      registry = std::make_unique<MockRegistry>(std::vector<std::string>{}, registry_at);
+    }
+    return registry && buffer.backlog(0) == 0;
+  });
+  REQUIRE(registry);
+  CHECK(sales_before == 0);  // every event went while no sale could
+  CHECK(buffer.backlog(0) == 0);
+  CHECK(test::consume_with_kcat(kafka.bootstrap(), "EVENTS", "%k\n") == event_keys);
+  CHECK(test::consume_with_kcat(kafka.bootstrap(), "SALES", "%k\n") == sale_keys);  // in order
   fs::remove_all(dir);
 }

@@ -4,7 +4,8 @@
 // `retry` keeps the chunks and backs off (100 ms doubling to 5 s, jittered); `rejected` moves
 // them to the buffer's dead letters (counted); the rejected_records of a `delivered` batch go
 // to the dead letters one by one (counted as failed, logged once per batch) and the chunks are
-// confirmed. Thread-safe accessors for the counters.
+// confirmed; the chunks of its not_ready streams are kept and those streams held back for a
+// backoff (see StreamHolds) while the others go on. Thread-safe accessors for the counters.
 #pragma once
 
 #include <array>

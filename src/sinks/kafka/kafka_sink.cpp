@@ -92,10 +92,10 @@ struct KafkaSink::BatchState {
   std::size_t outstanding = 0;  // produced, not reported yet
   std::size_t failed = 0;
   std::string first_error;
-  // Decided before every record was handed to librdkafka (e.g. an unencodable record).
-  std::optional<DeliveryResult> verdict;
   std::vector<RecordSlot> slots;  // per record: the messages' opaque
   std::vector<RejectedRecord> rejected;
+  StreamSet not_ready{};  // streams not sent: their format is not ready (see prepare_streams)
+  std::string not_ready_error;
 };
 
 std::map<std::string, std::string> KafkaSink::default_properties() {
@@ -217,18 +217,12 @@ void KafkaSink::submit(const Batch& b) {
   BatchState& state = *in_flight_.emplace_back(std::make_unique<BatchState>());
   state.records = batch.size();
   std::string error;
-  std::array<bool, kStreamCount> present{};
-  for (const RecordView& r : batch) present[stream_index(r.stream)] = true;
-  for (std::size_t i = 0; i < kStreamCount; ++i) {
-    if (present[i] && !encoder_.prepare(kAllStreams[i], error)) {
-      state.verdict = DeliveryResult{DeliveryStatus::retry, error};
-      return;
-    }
-  }
+  prepare_streams(b, state);
   state.slots.resize(batch.size(), RecordSlot{&state});
   std::string encoded, id_scratch;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const RecordView& r = batch[i];
+    if (state.not_ready[stream_index(r.stream)]) continue;
     // JSON values are handed over without a copy: the runner keeps `batch` until its result
     // has been taken, i.e. until every delivery report is in. Avro values are built here, so
     // copied.
@@ -289,6 +283,24 @@ void KafkaSink::submit(const Batch& b) {
   }
 }
 
+// A stream whose format cannot be prepared (Avro: schema registry down, schema refused) is
+// not sent, from this batch and every later one, until the runner hands it over again
+// (Batch::resumed): the other streams go on, and no record of it overtakes an unsent one.
+void KafkaSink::prepare_streams(const Batch& b, BatchState& state) {
+  StreamSet present{};
+  for (const RecordView& r : b.records) present[stream_index(r.stream)] = true;
+  for (std::size_t i = 0; i < kStreamCount; ++i) {
+    if (b.resumed[i]) unready_[i] = false;
+    if (!present[i]) continue;
+    std::string error;
+    if (!unready_[i] && !encoder_.prepare(kAllStreams[i], error)) {
+      unready_[i] = true;
+      state.not_ready_error = std::string(stream_name(kAllStreams[i])) + ": " + error;
+    }
+    state.not_ready[i] = unready_[i];
+  }
+}
+
 void KafkaSink::cancel() {
   // What is still queued or in flight (brokers down) is dropped, not awaited: it is still in
   // the buffer, unconfirmed, and goes again after the restart. Its reports come at once.
@@ -301,10 +313,6 @@ std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
   if (in_flight_.front()->outstanding > 0) return std::nullopt;
   const std::unique_ptr<BatchState> state = std::move(in_flight_.front());
   in_flight_.pop_front();
-  if (state->verdict) {
-    health_ = {false, state->verdict->message};
-    return state->verdict;
-  }
   if (state->failed) {
     const std::string msg = std::to_string(state->failed) + " of " +
                             std::to_string(state->records) +
@@ -313,10 +321,13 @@ std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
     return DeliveryResult{DeliveryStatus::retry, msg};
   }
   if (connection_->all_down.exchange(false)) log::info("kafka: brokers are reachable again");
-  health_ = {};
+  const bool all_ready =
+      std::find(state->not_ready.begin(), state->not_ready.end(), true) == state->not_ready.end();
+  health_ = all_ready ? SinkHealth{} : SinkHealth{false, state->not_ready_error};
   std::sort(state->rejected.begin(), state->rejected.end(),
             [](const RejectedRecord& a, const RejectedRecord& b) { return a.index < b.index; });
-  return DeliveryResult{DeliveryStatus::delivered, "", std::move(state->rejected)};
+  return DeliveryResult{DeliveryStatus::delivered, state->not_ready_error,
+                        std::move(state->rejected), state->not_ready};
 }
 
 std::vector<SinkMetric> KafkaSink::metrics() const {
