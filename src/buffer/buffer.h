@@ -5,7 +5,8 @@
 // sink reads chunks from its own position (next_for()) and confirms what it delivered
 // (confirm()); a chunk is deleted once every enabled sink has confirmed it. Limits: max_bytes
 // (drop_oldest: raw events first, alerts last; or block: has_room() turns false) and max_age.
-// Every drop is counted per stream and reason, in the database itself.
+// Every drop is counted per stream and reason, in the database itself; a chunk dropped while
+// sinks had it in flight counts only if one of them does not deliver it (InFlightDrops).
 //
 // Thread-safe: one connection behind a mutex; commit() from the run loop, next_for() and
 // confirm() from the sink threads, wait_for_change() wakes them on commits.
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "buffer/chunk_codec.h"
+#include "buffer/in_flight_drops.h"
 #include "buffer/sqlite.h"
 #include "config/options.h"
 #include "core/clock.h"
@@ -177,7 +179,8 @@ class Buffer {
   void make_room(std::array<std::string, kStreamCount>& incoming,
                  const std::array<std::int64_t, kStreamCount>& records);
   void drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
-                  DropReason reason);
+                  DropReason reason, std::int64_t pending);
+  void count_unsettled_drops();
   void add_counter(const std::string& name, std::int64_t delta);
 
   std::string path_;
@@ -193,6 +196,7 @@ class Buffer {
   std::int64_t bytes_ = 0;
   std::int64_t corruptions_this_start_ = 0;
   std::int64_t commit_failures_ = 0;
+  InFlightDrops in_flight_drops_;
   mutable std::mutex mutex_;
   Wakeup changed_;
 };
