@@ -159,3 +159,37 @@ TEST_CASE("kafka: with the schema registry down, the JSON streams keep being del
   CHECK(test::consume_with_kcat(kafka.bootstrap(), "SALES", "%k\n") == sale_keys);  // in order
   fs::remove_all(dir);
 }
+
+TEST_CASE("kafka: a record invalid for its Avro schema is a dead letter, the others delivered") {
+  test::KafkaMock kafka("SALES", 1, 1);
+  MockRegistry registry;
+  const fs::path dir = fresh_dir("kafka-avro-invalid");
+  GatewayOptions g;
+  g.data_dir = dir.string();
+  SystemClock clock;
+  Buffer buffer(g, BufferOptions{}, std::vector<std::string>{"kafka"}, clock);
+  Options o = kafka_options(kafka.bootstrap());
+  o.sinks.kafka.formats[stream_index(Stream::sales)] = ValueFormat::avro;
+  o.sinks.kafka.schema_registry.url = registry.url();
+  std::vector<Record> records;
+  std::vector<std::string> good_keys;
+  for (int i = 0; i < 10; ++i) {
+    const std::string n = std::to_string(i);
+    const bool bad = i == 4;  // sale_amount is an int in the schema
+    records.push_back({Stream::sales, "s" + n,
+                       "{\"store_id\":\"s" + n + "\",\"sale_amount\":" + (bad ? "\"many\"" : n) +
+                           ",\"sale_ts\":1700000000000}"});
+    if (!bad) good_keys.push_back("s" + n);
+  }
+  REQUIRE(buffer.commit(records, nullptr) == CommitResult::ok);
+
+  run_kafka_sink(o, buffer, clock, [&](const SinkRunner&) { return buffer.backlog(0) == 0; });
+
+  CHECK(test::consume_with_kcat(kafka.bootstrap(), "SALES", "%k\n") == good_keys);
+  const BufferStats st = Buffer::read_stats(buffer.path());
+  REQUIRE(st.dead_letters.count("kafka") == 1);
+  CHECK(st.dead_letters.at("kafka").records == 1);
+  CHECK(st.dead_letters.at("kafka").last_reason.find("avro") != std::string::npos);
+  CHECK(st.streams[stream_index(Stream::sales)].drops.at("rejected") == 1);
+  fs::remove_all(dir);
+}
