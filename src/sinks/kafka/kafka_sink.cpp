@@ -71,7 +71,9 @@ TimeMs time_field(std::string_view json, std::string_view field) {
 
 // Errors for which sending the same message again cannot succeed (the broker's or librdkafka's
 // message.max.bytes, a record the broker finds invalid). The others (timeouts, leaders moving,
-// brokers down, RECORD_LIST_TOO_LARGE for a whole message set) are retried.
+// brokers down, RECORD_LIST_TOO_LARGE for a whole message set) are retried. A broker refuses a
+// whole message set (record batch) at once: in a delivery report, the error is the record's own
+// only when it is the one record of its batch that failed so (see take_result).
 bool refused_for_good(rd_kafka_resp_err_t err) {
   switch (err) {
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
@@ -92,8 +94,9 @@ struct KafkaSink::BatchState {
   std::size_t outstanding = 0;  // produced, not reported yet
   std::size_t failed = 0;
   std::string first_error;
-  std::vector<RecordSlot> slots;  // per record: the messages' opaque
-  std::vector<RejectedRecord> rejected;
+  std::vector<RecordSlot> slots;         // per record: the messages' opaque
+  std::vector<RejectedRecord> rejected;  // refused before or while producing
+  std::vector<RejectedRecord> refused;   // refused for good in a delivery report
   StreamSet not_ready{};  // streams not sent: their format is not ready (see prepare_streams)
   std::string not_ready_error;
 };
@@ -175,8 +178,8 @@ void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* op
     c->latency[slot->kind].observe(static_cast<double>(c->clock.now() - slot->since) / 1000.0);
   --state->outstanding;
   if (msg->err && refused_for_good(msg->err)) {
-    state->rejected.push_back({static_cast<std::size_t>(slot - state->slots.data()),
-                               std::string("kafka: ") + rd_kafka_err2str(msg->err)});
+    state->refused.push_back({static_cast<std::size_t>(slot - state->slots.data()),
+                              std::string("kafka: ") + rd_kafka_err2str(msg->err)});
   } else if (msg->err) {
     if (state->failed++ == 0) state->first_error = rd_kafka_err2str(msg->err);
   }
@@ -313,6 +316,14 @@ std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
   if (in_flight_.front()->outstanding > 0) return std::nullopt;
   const std::unique_ptr<BatchState> state = std::move(in_flight_.front());
   in_flight_.pop_front();
+  if (state->refused.size() == 1) {
+    state->rejected.push_back(std::move(state->refused.front()));
+  } else if (!state->refused.empty()) {  // maybe one message set's fate: not proof for each
+    state->failed += state->refused.size();
+    state->first_error = state->refused.front().reason +
+                         " (for several records at once; check the topic's max.message.bytes "
+                         "against the producer's message.max.bytes)";
+  }
   if (state->failed) {
     const std::string msg = std::to_string(state->failed) + " of " +
                             std::to_string(state->records) +
