@@ -17,7 +17,7 @@
 namespace gw {
 
 enum class DeliveryStatus {
-  delivered,  // every record of the batch is durable there, but its rejected_records
+  delivered,  // every record is durable there, but its rejected_records and not_ready streams
   retry,      // nothing may be assumed delivered; send the batch again later
   rejected,   // the destination will never take this batch; dead-letter it (counted)
 };
