@@ -207,11 +207,14 @@ void SinkRunner::run() {
     const StreamSet hold_now = holds.hold(not_ready, f.holds, clock_.now());
     std::vector<BufferChunk> done_chunks;
     StreamSet done_streams{};
-    for (auto& c : f.chunks) {
+    for (const auto& c : f.chunks) {  // ids only: f.chunks keeps the records' bytes
       const std::size_t i = stream_index(c.stream);
       if (not_ready[i]) continue;
       done_streams[i] = true;
-      done_chunks.push_back(std::move(c));
+      BufferChunk& d = done_chunks.emplace_back();
+      d.id = c.id;
+      d.stream = c.stream;
+      d.raw_bytes = c.raw_bytes;
     }
     for (std::size_t i = 0; i < kStreamCount; ++i)
       if (hold_now[i]) ahead.after[i] = confirmed.after[i];
