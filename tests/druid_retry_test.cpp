@@ -93,3 +93,28 @@ TEST_CASE("druid: a task report's row counts are read from rowStats.buildSegment
   CHECK_FALSE(parse_task_row_stats("{}"));
   CHECK_FALSE(parse_task_row_stats("not json"));
 }
+
+TEST_CASE("druid: a batch refused with 400 is split until the rows refused alone are found") {
+  MockDruid druid({"--max-payload", "6000"});  // druid.indexer.queue.maxTaskPayloadSize
+  DruidSink sink(druid_options(druid.url()));
+  auto values = aggregate_rows(8);
+  values[5] = R"({"store_id":"big","window_end":"2026-12-04T10:00:00Z","pad":")" +
+              std::string(6000, 'x') + "\"}";
+  std::vector<RecordView> views;
+  const DeliveryResult r = sink.deliver(batch_of(values, views));
+  CHECK(r.status == DeliveryStatus::delivered);
+  REQUIRE(r.rejected_records.size() == 1);
+  CHECK(r.rejected_records[0].index == 5);
+  CHECK(r.rejected_records[0].reason.find("400") != std::string::npos);
+  CHECK(druid.rows("SALES_AGGREGATE").size() == 7);  // every other row, once
+}
+
+TEST_CASE("druid: a refusal of every task is not split further than its two halves") {
+  MockDruid druid;
+  druid.inject(R"({"submit_status":400,"count":100})");
+  DruidSink sink(druid_options(druid.url()));
+  const auto values = aggregate_rows(64);
+  std::vector<RecordView> views;
+  CHECK(sink.deliver(batch_of(values, views)).status == DeliveryStatus::rejected);
+  CHECK(druid.stats()["submissions"].GetInt64() == 3);
+}
