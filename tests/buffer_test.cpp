@@ -409,3 +409,39 @@ TEST_CASE("a batch held for a stream the sink no longer takes waits until it tak
   b.confirm(0, chunks);
   CHECK(b.bytes() == 0);
 }
+
+TEST_CASE("drops of chunks a sink had in flight count only if the sink does not deliver them") {
+  const auto g = gateway_in("in-flight-drops");
+  VirtualClock clock(1'000'000);
+  BufferOptions o;
+  o.max_bytes = 6 * 1024;  // room for one chunk of 20 records of ~200 bytes, not two
+  Buffer b(g, o, {"kafka"}, clock);
+  auto full_drops = [&] {
+    const auto st = Buffer::read_stats(b.path());
+    const auto& drops = st.streams[stream_index(Stream::events)].drops;
+    return drops.count("full") ? drops.at("full") : 0;
+  };
+  REQUIRE(b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok);
+  SinkCursor cursor;
+  auto a = b.next_for(0, cursor);  // chunk a in flight
+  REQUIRE(a);
+  REQUIRE(b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok);  // drops a
+  CHECK(Buffer::read_stats(b.path()).streams[stream_index(Stream::events)].records == 20);
+  b.confirm(0, std::span<const BufferChunk>(&*a, 1));  // ... which the sink delivered
+  CHECK(full_drops() == 0);
+
+  cursor.advance(*a);
+  auto c2 = b.next_for(0, cursor);  // in flight, then dropped, and the sink fails to send it
+  REQUIRE(c2);
+  REQUIRE(b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok);
+  CHECK(full_drops() == 0);         // not settled yet
+  auto c3 = b.next_for(0, cursor);  // the retry reads on: c2 is gone
+  REQUIRE(c3);
+  CHECK(c3->id > c2->id);
+  b.confirm(0, std::span<const BufferChunk>(&*c3, 1));
+  CHECK(full_drops() == 20);  // c2 counts now: the sink went on without it
+
+  REQUIRE(b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok);
+  REQUIRE(b.commit(records(Stream::events, 20), nullptr) == CommitResult::ok);  // never handed
+  CHECK(full_drops() == 40);                                                    // counted at once
+}

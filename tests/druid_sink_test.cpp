@@ -131,7 +131,8 @@ TEST_CASE("druid: 503s, lost answers and FAILED tasks are retried, nothing lost 
 
 TEST_CASE("druid: a batch Druid rejects (400) is dead-lettered, counted, and the sink goes on") {
   MockDruid druid({"--user", "gw", "--password", "s3cret-pw"});
-  druid.inject(R"({"submit_status":400,"count":1})");
+  // The batch and both its halves: a refusal that is not about single rows.
+  druid.inject(R"({"submit_status":400,"count":3})");
   const fs::path dir = write_config("rejected", druid.url());
   REQUIRE(run_gateway(dir) == 0);
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -131,4 +132,99 @@ TEST_CASE("histograms: buckets are cumulative, +Inf is the count") {
   CHECK(h.bucket(LatencyHistogram::kBuckets.size() - 1) == 4);  // <= 10 s
   CHECK(h.count() == 5);
   CHECK(h.sum() == doctest::Approx(99.0215).epsilon(1e-4));
+}
+
+namespace {
+
+// Ships events at once; sales only once `ready` is set, and then only from a batch that
+// resumes them (Batch::resumed), as the contract of DeliveryResult::not_ready asks.
+class ShySink final : public Sink {
+ public:
+  std::string_view name() const override { return "shy"; }
+  BatchPolicy batch_policy() const override {
+    BatchPolicy p;
+    p.max_chunks = 1;
+    return p;
+  }
+  DeliveryResult deliver(const Batch&) override { return {DeliveryStatus::retry, "unused"}; }
+  SinkHealth health() const override { return {}; }
+  std::size_t max_in_flight() const override { return 3; }
+  void submit(const Batch& b) override {
+    std::lock_guard lock(mutex_);
+    const std::size_t sales = stream_index(Stream::sales);
+    if (b.resumed[sales]) unready_ = false;
+    DeliveryResult r;
+    for (const RecordView& rec : b.records) {
+      if (rec.stream != Stream::sales) {
+        sent.push_back(std::string(rec.key));
+      } else if (unready_ || !ready) {
+        unready_ = true;
+        r.not_ready[sales] = true;
+        r.message = "sales: not ready";
+      } else {
+        sent.push_back(std::string(rec.key));
+      }
+    }
+    results_.push_back(std::move(r));
+  }
+  std::optional<DeliveryResult> take_result(std::int64_t) override {
+    std::lock_guard lock(mutex_);
+    if (results_.empty()) return std::nullopt;
+    DeliveryResult r = std::move(results_.front());
+    results_.pop_front();
+    return r;
+  }
+  std::vector<std::string> sent_of(char prefix) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& k : sent)
+      if (k[0] == prefix) out.push_back(k);
+    return out;
+  }
+  std::atomic<bool> ready{false};
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> sent;
+  std::deque<DeliveryResult> results_;
+  bool unready_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("sink runner: a stream the sink is not ready for waits, the others go on, in order") {
+  const fs::path dir = fs::temp_directory_path() / "iot-gateway-sink-runner-held";
+  fs::remove_all(dir);
+  GatewayOptions g;
+  g.data_dir = dir.string();
+  SystemClock clock;
+  Buffer buffer(g, BufferOptions{}, std::vector<std::string>{"shy"}, clock);
+  std::vector<std::string> sales, events;
+  for (int c = 0; c < 12; ++c) {  // one chunk per stream and commit: many batches in flight
+    const std::string n = std::to_string(c);
+    REQUIRE(buffer.commit(std::vector<Record>{{Stream::sales, "s" + n, "{}"},
+                                              {Stream::events, "e" + n, "{}"}},
+                          nullptr) == CommitResult::ok);
+    sales.push_back("s" + n);
+    events.push_back("e" + n);
+  }
+  auto owned = std::make_unique<ShySink>();
+  ShySink& sink = *owned;
+  SinkRunner runner(std::move(owned), 0, buffer, clock);
+  runner.start();
+  for (int i = 0; i < 500 && runner.delivered(Stream::events) < events.size(); ++i)
+    buffer.wait_for_change(10);
+  CHECK(runner.delivered(Stream::events) == events.size());
+  CHECK(runner.delivered(Stream::sales) == 0);
+  CHECK_FALSE(runner.healthy());
+  sink.ready = true;
+  for (int i = 0; i < 1000 && buffer.backlog(0) > 0; ++i) buffer.wait_for_change(10);
+  runner.finish(clock.now() + 5000);
+  runner.join();
+  CHECK(buffer.backlog(0) == 0);
+  CHECK(sink.sent_of('e') == events);        // each once, in order
+  CHECK(sink.sent_of('s') == sales);         // each once, in order, after the hold
+  CHECK(runner.retried(Stream::sales) > 0);  // counted while held
+  CHECK(runner.healthy());
+  fs::remove_all(dir);
 }

@@ -40,6 +40,7 @@ std::string compact_time(TimeMs t) {
 }  // namespace
 
 Buffer::~Buffer() {
+  count_unsettled_drops();
   db_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
@@ -226,11 +227,30 @@ void Buffer::add_counter(const std::string& name, std::int64_t delta) {
       .run();
 }
 
+// Drops still waiting for a sink that had the chunk in flight count at close.
+void Buffer::count_unsettled_drops() {
+  std::lock_guard lock(mutex_);
+  const std::vector<SettledDrop> left = in_flight_drops_.take_all();
+  if (left.empty() || !db_) return;
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+    for (const SettledDrop& d : left) add_counter(drop_counter(d.stream, d.reason), d.records);
+    db_->exec("COMMIT");
+  } catch (const std::exception& e) {
+    try {
+      db_->exec("ROLLBACK");
+    } catch (...) {  // in a destructor: nothing more to do
+    }
+    log::error(std::string("buffer: cannot count the last drops: ") + e.what());
+  }
+}
+
 void Buffer::drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
-                        DropReason reason) {
+                        DropReason reason, std::int64_t pending) {
   db_->prepare("DELETE FROM chunks WHERE id = ?").bind(1, id).run();
   bytes_ -= bytes;
-  add_counter(drop_counter(stream, reason), records);
+  if (in_flight_drops_.counts_now(id, stream, records, reason, pending, sink_bits_))
+    add_counter(drop_counter(stream, reason), records);
 }
 
 // Frees space in drop order (raw events first, alerts last). For each stream, its buffered
@@ -243,12 +263,12 @@ bool Buffer::make_room(std::array<std::string, kStreamCount>& incoming,
   for (const Stream s : kDropOrder) {
     while (bytes_ + in > options_.max_bytes) {
       auto q = db_->prepare(
-          "SELECT id, records, bytes FROM chunks WHERE stream = ? ORDER BY id LIMIT 1");
+          "SELECT id, records, bytes, pending FROM chunks WHERE stream = ? ORDER BY id LIMIT 1");
       q.bind(1, static_cast<std::int64_t>(stream_index(s)));
       if (!q.step()) break;
-      const std::int64_t id = q.int64(0), n = q.int64(1), bytes = q.int64(2);
+      const std::int64_t id = q.int64(0), n = q.int64(1), bytes = q.int64(2), pending = q.int64(3);
       q.reset();
-      drop_chunk(id, s, n, bytes, DropReason::full);
+      drop_chunk(id, s, n, bytes, DropReason::full, pending);
     }
     std::string& blob = incoming[stream_index(s)];
     if (bytes_ + in > options_.max_bytes && !blob.empty()) {
@@ -379,6 +399,7 @@ std::optional<BufferChunk> Buffer::next_for(std::size_t sink, const SinkCursor& 
           found = true;
           c.id = q.int64(0);
           c.stream = *it;
+          in_flight_drops_.handed(sink, c.stream, c.id);
           c.raw_bytes = q.int64(1);
           max_raw = std::min<std::size_t>(kMaxChunkRaw, static_cast<std::size_t>(q.int64(1)) + 64);
           blob = q.blob(2);
@@ -413,8 +434,9 @@ void Buffer::confirm(std::size_t sink, std::int64_t chunk_id) {
   confirm(sink, std::span<const BufferChunk>(&c, 1));
 }
 
-void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks) {
-  finish_chunks(sink, chunks, nullptr);
+void Buffer::confirm(std::size_t sink, std::span<const BufferChunk> chunks,
+                     std::span<const RejectedView> rejected) {
+  finish_chunks(sink, chunks, nullptr, rejected);
 }
 
 void Buffer::dead_letter(std::size_t sink, std::span<const BufferChunk> chunks,
@@ -426,17 +448,44 @@ void Buffer::release_batch(std::size_t sink) {
   db_->reuse("DELETE FROM held_batches WHERE sink = ?").bind(1, sink_names_[sink]).run();
 }
 
+// Each record as a one-record chunk in the dead letters, counted as rejected. In the caller's
+// transaction.
+void Buffer::dead_letter_records(std::size_t sink, std::int64_t batch,
+                                 std::span<const RejectedView> rejected, TimeMs now) {
+  auto insert = db_->reuse(
+      "INSERT INTO dead_letters(sink, batch, stream, records, bytes, created_ms, reason, data) "
+      "VALUES(?, ?, ?, 1, ?, ?, ?, ?)");
+  for (const RejectedView& r : rejected) {
+    const Record record{r.record.stream, std::string(r.record.key), std::string(r.record.value)};
+    const Record* one = &record;
+    const std::string blob = encode_chunk(std::span<const Record* const>(&one, 1));
+    insert.bind(1, sink_names_[sink])
+        .bind(2, batch)
+        .bind(3, static_cast<std::int64_t>(stream_index(record.stream)))
+        .bind(4, static_cast<std::int64_t>(blob.size()))
+        .bind(5, now)
+        .bind(6, r.reason)
+        .bind_blob(7, blob);
+    insert.run();
+    add_counter(drop_counter(record.stream, DropReason::rejected), 1);
+  }
+}
+
 // Clears the sink's pending bit of each chunk (deleting those no sink needs any more) and its
 // held batch, in one transaction; with a `dead_letter_reason`, copies the chunks to the dead
-// letters first and counts them as rejected.
+// letters first and counts them as rejected; the `rejected` records go to the dead letters
+// alone.
 void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
-                           const std::string* dead_letter_reason) {
+                           const std::string* dead_letter_reason,
+                           std::span<const RejectedView> rejected) {
   {
     std::lock_guard lock(mutex_);
     const std::int64_t bit = sink_bits_[sink];
     const TimeMs now = clock_.now();
     db_->reuse("BEGIN IMMEDIATE").run();
     try {
+      if (!rejected.empty() && !chunks.empty())
+        dead_letter_records(sink, chunks.front().id, rejected, now);
       auto copy = db_->reuse(
           "INSERT INTO dead_letters(sink, batch, stream, records, bytes, created_ms, reason, data) "
           "SELECT ?, ?, stream, records, bytes, ?, ?, data FROM chunks WHERE id = ?");
@@ -476,6 +525,9 @@ void Buffer::finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks
           remove.run();
         }
       }
+      if (!dead_letter_reason)
+        for (const SettledDrop& d : in_flight_drops_.confirmed(bit, chunks))
+          add_counter(drop_counter(d.stream, d.reason), d.records);
       release_batch(sink);
       db_->reuse("COMMIT").run();
     } catch (...) {
@@ -523,6 +575,7 @@ std::vector<BufferChunk> Buffer::chunks_of(std::size_t sink, const HeldBatch& ba
       c.id = q.int64(0);
       c.stream = batch.stream;
       c.raw_bytes = q.int64(1);
+      in_flight_drops_.handed(sink, c.stream, c.id);
       raw.emplace_back(std::move(c), q.blob(2));
     }
   }
@@ -592,14 +645,15 @@ std::int64_t Buffer::expire() {
     db_->exec("BEGIN IMMEDIATE");
     try {
       auto q = db_->prepare(
-          "SELECT id, stream, records, bytes FROM chunks WHERE created_ms < ? ORDER BY id");
+          "SELECT id, stream, records, bytes, pending FROM chunks WHERE created_ms < ? ORDER BY "
+          "id");
       q.bind(1, cutoff);
-      std::vector<std::array<std::int64_t, 4>> old;
-      while (q.step()) old.push_back({q.int64(0), q.int64(1), q.int64(2), q.int64(3)});
+      std::vector<std::array<std::int64_t, 5>> old;
+      while (q.step()) old.push_back({q.int64(0), q.int64(1), q.int64(2), q.int64(3), q.int64(4)});
       q.reset();
-      for (const auto& [id, stream, records, bytes] : old) {
+      for (const auto& [id, stream, records, bytes, pending] : old) {
         drop_chunk(id, kAllStreams[static_cast<std::size_t>(stream)], records, bytes,
-                   DropReason::expired);
+                   DropReason::expired, pending);
         dropped += records;
       }
       // Dead letters are kept for inspection as long as records are.

@@ -6,7 +6,8 @@
 // (confirm()); a chunk is deleted once every sink it was stored for has confirmed it. Limits:
 // max_bytes (drop_oldest: raw events first, alerts last; or block: has_room() turns false) and
 // max_age.
-// Every drop is counted per stream and reason, in the database itself.
+// Every drop is counted per stream and reason, in the database itself; a chunk dropped while
+// sinks had it in flight counts only if one of them does not deliver it (InFlightDrops).
 // Records left for a sink that is now disabled, or of a stream its sink no longer takes, stay
 // (waiting(); they count toward max_bytes and expire as any) until that sink takes them again
 // or they are discarded (discard(), counted as "discarded").
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "buffer/chunk_codec.h"
+#include "buffer/in_flight_drops.h"
 #include "buffer/sqlite.h"
 #include "buffer/waiting_records.h"
 #include "config/options.h"
@@ -44,6 +46,12 @@ struct BufferChunk {
   std::int64_t raw_bytes = 0;       // the records' keys and values, uncompressed
   std::vector<RecordView> records;  // views into `data`: valid while the chunk lives
   ChunkBytes data;                  // the decoded frames
+};
+
+// One record a sink's destination refused for good, with why.
+struct RejectedView {
+  RecordView record;
+  std::string_view reason;
 };
 
 // A sink as the buffer knows it: its name (stable across restarts) and the streams it takes.
@@ -136,8 +144,10 @@ class Buffer {
   std::optional<BufferChunk> next_for(std::size_t sink, const SinkCursor& cursor,
                                       const ChunkLimit& limit = {});
   void confirm(std::size_t sink, std::int64_t chunk_id);
-  // Confirms several chunks in one transaction.
-  void confirm(std::size_t sink, std::span<const BufferChunk> chunks);
+  // Confirms several chunks in one transaction; the `rejected` records among them are kept
+  // as dead letters, each alone (a one-record chunk), and counted as dropped "rejected".
+  void confirm(std::size_t sink, std::span<const BufferChunk> chunks,
+               std::span<const RejectedView> rejected = {});
   // A sink rejected these chunks for good: in one transaction, copy them into the dead-letter
   // table (with `reason`), confirm them for the sink and count their records as dropped
   // (reason "rejected").
@@ -189,12 +199,16 @@ class Buffer {
   void release_batch(std::size_t sink);
   std::int64_t streams_of(std::size_t sink) const;  // bit i: takes stream i
   void finish_chunks(std::size_t sink, std::span<const BufferChunk> chunks,
-                     const std::string* dead_letter_reason);
+                     const std::string* dead_letter_reason,
+                     std::span<const RejectedView> rejected = {});
+  void dead_letter_records(std::size_t sink, std::int64_t batch,
+                           std::span<const RejectedView> rejected, TimeMs now);
   // True if records of `incoming` had to be dropped too.
   bool make_room(std::array<std::string, kStreamCount>& incoming,
                  const std::array<std::int64_t, kStreamCount>& records);
   void drop_chunk(std::int64_t id, Stream stream, std::int64_t records, std::int64_t bytes,
-                  DropReason reason);
+                  DropReason reason, std::int64_t pending);
+  void count_unsettled_drops();
   void add_counter(const std::string& name, std::int64_t delta);
 
   std::string path_;
@@ -209,6 +223,7 @@ class Buffer {
   std::int64_t bytes_ = 0;
   std::int64_t corruptions_this_start_ = 0;
   std::int64_t commit_failures_ = 0;
+  InFlightDrops in_flight_drops_;
   mutable std::mutex mutex_;
   Wakeup changed_;
 };

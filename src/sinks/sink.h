@@ -17,14 +17,28 @@
 namespace gw {
 
 enum class DeliveryStatus {
-  delivered,  // every record of the batch is durable at the destination
+  delivered,  // every record is durable there, but its rejected_records and not_ready streams
   retry,      // nothing may be assumed delivered; send the batch again later
   rejected,   // the destination will never take this batch; dead-letter it (counted)
+};
+
+// A record of a batch that the destination refuses for good (too large for it, invalid for its
+// schema, ...): sending it again cannot help.
+struct RejectedRecord {
+  std::size_t index = 0;  // into Batch::records
+  std::string reason;
 };
 
 struct DeliveryResult {
   DeliveryStatus status = DeliveryStatus::delivered;
   std::string message;  // why, for retry and rejected
+  // With `delivered`: the records set aside, each of them alone, as dead letters (counted as
+  // dropped "rejected"); the rest of the batch is delivered and confirmed.
+  std::vector<RejectedRecord> rejected_records = {};
+  // With `delivered`: the streams whose records were not sent because the sink cannot ship
+  // them yet (e.g. Avro while the schema registry is down). They stay in the buffer and are
+  // handed over again after a backoff (Batch::resumed) while the other streams go on.
+  StreamSet not_ready = {};
 };
 
 struct SinkHealth {
@@ -56,6 +70,10 @@ struct Batch {
   // Identifies the batch: the buffer database, the stream and the chunk range. The same for a
   // batch handed over again after a retry or a restart (with BatchPolicy::stable_batches).
   std::string id;
+  // The streams handed over again for the first time since the sink answered not_ready for
+  // them. Until then, the sink must not send a record of those streams from any batch (the
+  // order per key): it answers not_ready for them again.
+  StreamSet resumed = {};
 };
 
 // One sample of a sink-specific metric; the sink="<name>" label is added by /metrics.

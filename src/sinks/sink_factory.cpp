@@ -21,7 +21,8 @@ const std::vector<SinkEntry>& sink_table() {
   static const std::vector<SinkEntry> table = {
       {"file", [](const Options& o) { return o.sinks.file.enabled; },
        [](const Options& o, std::string&) -> std::unique_ptr<Sink> {
-         return std::make_unique<FileSink>(o.sinks.file.path, o.sinks.topics);
+         return std::make_unique<FileSink>(o.sinks.file.path, o.sinks.topics,
+                                           o.buffer.sync == SyncMode::full);
        }},
       {"kafka", [](const Options& o) { return o.sinks.kafka.enabled; },
        [](const Options& o, std::string& error) -> std::unique_ptr<Sink> {

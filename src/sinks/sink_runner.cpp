@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "core/random.h"
+#include "sinks/stream_holds.h"
 
 namespace gw {
 
@@ -51,6 +52,19 @@ std::string batch_id(const std::string& buffer_id, Stream stream, std::int64_t f
 
 }  // namespace
 
+void SinkRunner::log_rejected(std::span<const RejectedView> rejected) {
+  std::string what = std::to_string(rejected.size()) + " record" +
+                     (rejected.size() == 1 ? "" : "s") +
+                     " (first: " + std::string(stream_name(rejected[0].record.stream)) + " key \"" +
+                     std::string(rejected[0].record.key.substr(0, 64)) +
+                     "\": " + std::string(rejected[0].reason) + ")";
+  log::error("sink " + name_ + " refuses " + what +
+             " for good; set aside as dead letters (see `iot-gateway buffer stats`), the rest of "
+             "the batch is delivered");
+  std::lock_guard lock(error_mutex_);
+  last_error_ = what;
+}
+
 // Reads the next batch past `cursor` as the policy allows. Empty: nothing is waiting.
 std::vector<BufferChunk> SinkRunner::collect(const SinkCursor& cursor, const BatchPolicy& policy,
                                              std::size_t max_chunks) {
@@ -86,6 +100,7 @@ struct InFlight {
   std::vector<RecordView> records;
   std::string id;
   TimeMs sent = 0;
+  StreamHolds::Generations holds{};  // of the streams when it was handed over
 };
 
 enum class Read { submitted, nothing, not_yet, failed };
@@ -105,6 +120,7 @@ void SinkRunner::run() {
   bool flushing = policy.flush_interval == 0;
   TimeMs last_flush = clock_.now();
   std::deque<InFlight> flight;  // oldest first
+  StreamHolds holds;            // streams the sink answered not_ready for
 
   // Reads the next batch past `ahead` and hands it to the sink.
   auto read_next = [&]() -> Read {
@@ -124,7 +140,8 @@ void SinkRunner::run() {
                       buffer_.backlog_bytes(index_) >= static_cast<std::int64_t>(policy.max_bytes));
           if (!flushing) return Read::not_yet;
         }
-        chunks = collect(ahead, policy, isolating ? 1 : policy.max_chunks);
+        chunks =
+            collect(holds.visible(ahead, clock_.now()), policy, isolating ? 1 : policy.max_chunks);
         if (!chunks.empty() && policy.stable_batches)
           buffer_.hold_batch(index_, {chunks.front().stream, chunks.front().id, chunks.back().id});
       }
@@ -142,7 +159,8 @@ void SinkRunner::run() {
     f.id = batch_id(buffer_.id(), chunks.front().stream, chunks.front().id, chunks.back().id);
     f.chunks = std::move(chunks);
     f.sent = clock_.now();
-    sink_->submit(Batch{f.records, f.chunks.front().stream, f.id});
+    f.holds = holds.generations();
+    sink_->submit(Batch{f.records, f.chunks.front().stream, f.id, holds.resume(f.chunks)});
     return Read::submitted;
   };
   // Waits for the result of every batch in flight and forgets them: they go again.
@@ -168,7 +186,7 @@ void SinkRunner::run() {
           flushing = false;  // everything that was waiting went: wait for the next interval
           last_flush = clock_.now();
         }
-        if (finishing_.load()) break;
+        if (finishing_.load() && !holds.any()) break;  // a held stream goes on till the deadline
         buffer_.wait_for_change(200);
       }
       continue;
@@ -183,14 +201,42 @@ void SinkRunner::run() {
     latency_.observe(static_cast<double>(clock_.now() - f.sent) / 1000.0);
     // The batches after one that was not delivered go again after it (the order per key).
     if (r.status != DeliveryStatus::delivered) abandon_flight();
+    // Delivered but for the streams not ready: those chunks stay, the hold of their stream
+    // starts (unless an earlier batch started it) and it is read again from where it stands.
+    const StreamSet not_ready = r.status == DeliveryStatus::delivered ? r.not_ready : StreamSet{};
+    const StreamSet hold_now = holds.hold(not_ready, f.holds, clock_.now());
+    std::vector<BufferChunk> done_chunks;
+    StreamSet done_streams{};
+    for (const auto& c : f.chunks) {  // ids only: f.chunks keeps the records' bytes
+      const std::size_t i = stream_index(c.stream);
+      if (not_ready[i]) continue;
+      done_streams[i] = true;
+      BufferChunk& d = done_chunks.emplace_back();
+      d.id = c.id;
+      d.stream = c.stream;
+      d.raw_bytes = c.raw_bytes;
+    }
+    for (std::size_t i = 0; i < kStreamCount; ++i)
+      if (hold_now[i]) ahead.after[i] = confirmed.after[i];
     const bool find_bad_chunk = r.status == DeliveryStatus::rejected && policy.isolate_rejects &&
                                 !policy.stable_batches && f.chunks.size() > 1;
     auto count = [&](std::atomic<std::uint64_t> StreamCounts::*field) {
-      for (const RecordView& rec : f.records) (by_stream_[stream_index(rec.stream)].*field)++;
+      for (const RecordView& rec : f.records) {
+        const std::size_t i = stream_index(rec.stream);
+        (by_stream_[i].*(not_ready[i] ? &StreamCounts::retried : field))++;
+      }
     };
-    if (r.status == DeliveryStatus::delivered)
+    std::vector<RejectedView> rejected;
+    for (const RejectedRecord& rr : r.rejected_records)
+      if (r.status == DeliveryStatus::delivered && rr.index < f.records.size())
+        rejected.push_back({f.records[rr.index], rr.reason});
+    if (r.status == DeliveryStatus::delivered) {
       count(&StreamCounts::delivered);
-    else if (r.status == DeliveryStatus::retry)
+      for (const RejectedView& rv : rejected) {
+        --by_stream_[stream_index(rv.record.stream)].delivered;
+        ++by_stream_[stream_index(rv.record.stream)].failed;
+      }
+    } else if (r.status == DeliveryStatus::retry)
       count(&StreamCounts::retried);
     else if (!find_bad_chunk)
       count(&StreamCounts::failed);
@@ -204,8 +250,11 @@ void SinkRunner::run() {
     }
     try {
       if (r.status == DeliveryStatus::delivered) {
-        buffer_.confirm(index_, f.chunks);
-        delivered_ += f.records.size();
+        buffer_.confirm(index_, done_chunks, rejected);
+        std::size_t records = 0;
+        for (const auto& rec : f.records) records += done_streams[stream_index(rec.stream)];
+        delivered_ += records - rejected.size();
+        if (!rejected.empty()) log_rejected(rejected);
       } else if (r.status == DeliveryStatus::rejected) {
         log::error("sink " + name_ + " rejected " + std::to_string(f.records.size()) + " " +
                    std::string(stream_name(f.chunks[0].stream)) +
@@ -218,10 +267,25 @@ void SinkRunner::run() {
       abandon_flight();  // the chunks stay pending and are sent again: at least once
       continue;
     }
-    if (r.status != DeliveryStatus::retry) {
+    if (r.status == DeliveryStatus::delivered) {
+      for (const auto& c : done_chunks) confirmed.advance(c);
+      holds.ready(done_streams);
+    } else if (r.status == DeliveryStatus::rejected) {
       for (const auto& c : f.chunks) confirmed.advance(c);
-      if (r.status == DeliveryStatus::rejected) ahead = confirmed;
-      if (!healthy_.exchange(true)) log::info("sink " + name_ + " is delivering again");
+      ahead = confirmed;
+    }
+    if (holds.any()) {
+      if (hold_now != StreamSet{}) {
+        std::lock_guard lock(error_mutex_);
+        last_error_ = r.message;
+      }
+      if (healthy_.exchange(false))
+        log::warn("sink " + name_ + " cannot deliver some streams yet, will retry them; the " +
+                  "others go on: " + r.message);
+    } else if (r.status != DeliveryStatus::retry && !healthy_.exchange(true)) {
+      log::info("sink " + name_ + " is delivering again");
+    }
+    if (r.status != DeliveryStatus::retry) {
       backoff = 100;
       isolating = false;
       continue;

@@ -2,7 +2,10 @@
 // (alerts and aggregates first, each stream in order), delivers several at a time as the
 // sink's BatchPolicy allows, and confirms them only after the sink answered `delivered`.
 // `retry` keeps the chunks and backs off (100 ms doubling to 5 s, jittered); `rejected` moves
-// them to the buffer's dead letters (counted). Thread-safe accessors for the counters.
+// them to the buffer's dead letters (counted); the rejected_records of a `delivered` batch go
+// to the dead letters one by one (counted as failed, logged once per batch) and the chunks are
+// confirmed; the chunks of its not_ready streams are kept and those streams held back for a
+// backoff (see StreamHolds) while the others go on. Thread-safe accessors for the counters.
 #pragma once
 
 #include <array>
@@ -49,6 +52,7 @@ class SinkRunner {
 
  private:
   void run();
+  void log_rejected(std::span<const RejectedView> rejected);
   std::vector<BufferChunk> collect(const SinkCursor& cursor, const BatchPolicy& policy,
                                    std::size_t max_chunks);
 

@@ -135,6 +135,11 @@ gw::HttpReply DruidState::create_task(TaskSpec spec, std::string task_json) {
     task.final_status = "FAILED";
     task.final_error = "injected failure";
   }
+  if (const auto n = take(injections_.thrown_away)) {  // Druid filters the last rows out
+    const auto drop = std::min<std::size_t>(static_cast<std::size_t>(*n), task.rows.rows.size());
+    task.rows.rows.resize(task.rows.rows.size() - drop);
+    task.rows.thrown_away = static_cast<long>(drop);
+  }
   task.created_millis = clock_.now();
   task.created_at = std::chrono::steady_clock::now();
   task_index_.emplace(id, tasks_.size());
@@ -241,7 +246,7 @@ gw::HttpReply DruidState::task_reports(const std::string& id) {
     w.StartObject();
     write_numbers(w, {{"processed", static_cast<std::int64_t>(task->rows.rows.size())},
                       {"processedWithError", 0},
-                      {"thrownAway", 0},
+                      {"thrownAway", task->rows.thrown_away},
                       {"unparseable", task->rows.unparseable}});
     w.EndObject();
     w.EndObject();

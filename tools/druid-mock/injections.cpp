@@ -27,7 +27,8 @@ bool Injections::add(const rapidjson::Value& body, std::string& error) {
     return false;
   }
   static constexpr std::string_view kKeys[] = {"submit_status", "accept_then_status", "task_result",
-                                               "status_status", "delay_ms",           "count"};
+                                               "status_status", "delay_ms",           "thrown_away",
+                                               "count"};
   for (const auto& m : body.GetObject()) {
     const std::string_view key(m.name.GetString(), m.name.GetStringLength());
     bool known = false;
@@ -37,12 +38,13 @@ bool Injections::add(const rapidjson::Value& body, std::string& error) {
       return false;
     }
   }
-  std::optional<long> count, submit, accept, status, delay;
+  std::optional<long> count, submit, accept, status, delay, thrown;
   if (!read_int(body, "count", 1, 1'000'000, count, error) ||
       !read_int(body, "submit_status", 400, 599, submit, error) ||
       !read_int(body, "accept_then_status", 200, 599, accept, error) ||
       !read_int(body, "status_status", 400, 599, status, error) ||
-      !read_int(body, "delay_ms", 0, 600'000, delay, error))
+      !read_int(body, "delay_ms", 0, 600'000, delay, error) ||
+      !read_int(body, "thrown_away", 1, 1'000'000, thrown, error))
     return false;
   std::optional<std::string> result;
   if (const auto it = body.FindMember("task_result"); it != body.MemberEnd()) {
@@ -52,7 +54,7 @@ bool Injections::add(const rapidjson::Value& body, std::string& error) {
     }
     result = "FAILED";
   }
-  if (!submit && !accept && !status && !delay && !result) {
+  if (!submit && !accept && !status && !delay && !result && !thrown) {
     error = "nothing to inject";
     return false;
   }
@@ -62,6 +64,7 @@ bool Injections::add(const rapidjson::Value& body, std::string& error) {
   if (status) status_status.push_back({static_cast<int>(*status), n});
   if (delay) delay_ms.push_back({static_cast<int>(*delay), n});
   if (result) task_result.push_back({*result, n});
+  if (thrown) thrown_away.push_back({static_cast<int>(*thrown), n});
   return true;
 }
 

@@ -30,11 +30,12 @@ struct Injections {
   std::deque<Countdown<std::string>> task_result;  // the created task ends so ("FAILED")
   std::deque<Countdown<int>> status_status;        // answer task status requests
   std::deque<Countdown<int>> delay_ms;             // answer /druid/* requests this late
+  std::deque<Countdown<int>> thrown_away;          // the created task drops its last N rows
 
   // Adds the injections of a POST /mock/inject body: any of submit_status (400..599),
-  // accept_then_status (200..599), task_result ("FAILED"), status_status (400..599) and
-  // delay_ms (0..600000), each for the next `count` (default 1) requests of its kind.
-  // False and `error` (nothing added) for anything else.
+  // accept_then_status (200..599), task_result ("FAILED"), status_status (400..599),
+  // delay_ms (0..600000) and thrown_away (1..1000000), each for the next `count` (default 1)
+  // requests of its kind. False and `error` (nothing added) for anything else.
   bool add(const rapidjson::Value& body, std::string& error);
 };
 

@@ -18,6 +18,7 @@ struct Row {
 struct TaskRows {
   std::vector<Row> rows;  // the rows read before the task stopped
   long unparseable = 0;
+  long thrown_away = 0;              // rows dropped on success (an injection): counted, not stored
   std::optional<std::string> error;  // set: the task fails with this errorMsg
 };
 

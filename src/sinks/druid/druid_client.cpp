@@ -76,6 +76,25 @@ DruidTaskStatus parse_task_status(const std::string& id, int http_status, const 
   return st;
 }
 
+std::optional<DruidRowStats> parse_task_row_stats(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.data(), body.size());
+  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  const rapidjson::Value* v = member(d, "ingestionStatsAndErrors");
+  for (const char* key : {"payload", "rowStats"})
+    v = v && v->IsObject() ? member(*v, key) : nullptr;
+  if (!v || !v->IsObject()) return std::nullopt;
+  const rapidjson::Value* phase = member(*v, "buildSegments");
+  if (!phase && v->MemberCount() == 1) phase = &v->MemberBegin()->value;
+  if (!phase || !phase->IsObject()) return std::nullopt;
+  auto count = [&](const char* key) {
+    const rapidjson::Value* n = member(*phase, key);
+    return n && n->IsInt64() ? n->GetInt64() : 0;
+  };
+  return DruidRowStats{count("processed"), count("processedWithError"), count("thrownAway"),
+                       count("unparseable")};
+}
+
 DruidClient::DruidClient(const DruidSinkOptions& options)
     : base_(options.url),
       timeout_ms_(static_cast<int>(options.request_timeout)),
@@ -110,6 +129,13 @@ DruidTaskStatus DruidClient::task_status(const std::string& id) const {
   DruidTaskStatus st;
   st.answer = answer_of(r, "status of task " + id);
   return st;
+}
+
+std::optional<DruidRowStats> DruidClient::task_row_stats(const std::string& id) const {
+  const HttpResponse r =
+      call("GET", "/druid/indexer/v1/task/" + percent_encode(id) + "/reports", "");
+  if (!r.error.empty() || r.status != 200) return std::nullopt;
+  return parse_task_row_stats(r.body);
 }
 
 DruidAnswer DruidClient::post_supervisor(const std::string& spec_json) const {

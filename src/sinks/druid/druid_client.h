@@ -3,6 +3,8 @@
 // Authorization header, never in a message.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/options.h"
@@ -24,6 +26,11 @@ struct DruidTaskStatus {
   std::string error;                               // a FAILED task's errorMsg
 };
 
+// A finished task's row counts (its report's rowStats.buildSegments).
+struct DruidRowStats {
+  std::int64_t processed = 0, processed_with_error = 0, thrown_away = 0, unparseable = 0;
+};
+
 class DruidClient {
  public:
   explicit DruidClient(const DruidSinkOptions& options);
@@ -32,6 +39,8 @@ class DruidClient {
   DruidAnswer submit_task(const std::string& task_json) const;
   // GET /druid/indexer/v1/task/{id}/status.
   DruidTaskStatus task_status(const std::string& id) const;
+  // GET /druid/indexer/v1/task/{id}/reports: nullopt if there is no (readable) report.
+  std::optional<DruidRowStats> task_row_stats(const std::string& id) const;
   // POST /druid/indexer/v1/supervisor?skipRestartIfUnmodified=true.
   DruidAnswer post_supervisor(const std::string& spec_json) const;
 
@@ -60,5 +69,9 @@ DruidAnswer druid_answer(int http_status, const std::string& body, const std::st
 // than 200 leaves the state unknown; a 200 whose body has no "status" object counts as a
 // server failure (502).
 DruidTaskStatus parse_task_status(const std::string& id, int http_status, const std::string& body);
+
+// The row counts of a task report (ingestionStatsAndErrors.payload.rowStats.buildSegments, or
+// the only phase there is); nullopt if the body has none.
+std::optional<DruidRowStats> parse_task_row_stats(const std::string& body);
 
 }  // namespace gw

@@ -7,15 +7,20 @@
 // range), so a resubmission is recognised: before submitting, the sink asks Druid for that
 // task; SUCCESS confirms the batch without sending it again, RUNNING is awaited, and a FAILED
 // one is retried under the next id (<id>_r1, _r2, ...). Answers: SUCCESS → delivered; FAILED,
-// 5xx, no answer, 401/403 → retry (the runner backs off); 400 to a submission → rejected: the
-// batch goes to the buffer's dead letters. After kMaxFailedTasks FAILED tasks for one batch it
-// is rejected too (it would fail forever).
+// 5xx, no answer, 401/403 → retry (the runner backs off, 100 ms doubling to 5 s; a FAILED task
+// is retried for as long as it takes, never dead-lettered); 400 (or 413) to a submission: the
+// halves of the batch go as tasks of their own (ids <batch id>-rows-<first>-<last>), down to the
+// single rows refused, which go to the buffer's dead letters alone; when both halves of a range
+// are refused too (the refusal is not about rows), that range is rejected whole. After SUCCESS, the
+// task's report is read: rows Druid threw away or could not parse are counted
+// (druid_rows_total{outcome}) and logged.
 //
 // With provision_supervisors, a thread of its own posts the Kafka supervisors at start and
 // retries until Druid took them all.
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,8 +35,6 @@ namespace gw {
 
 class DruidSink final : public Sink {
  public:
-  static constexpr int kMaxFailedTasks = 10;
-
   explicit DruidSink(const Options& options);
   ~DruidSink() override;
   DruidSink(const DruidSink&) = delete;
@@ -52,6 +55,10 @@ class DruidSink final : public Sink {
  private:
   // Waits for a submitted task to end, up to kPollLimit.
   DeliveryResult await_task(const std::string& id, std::size_t rows);
+  DeliveryResult run_task(const Batch& batch, std::size_t lo, std::size_t hi);
+  DeliveryResult bisect(const Batch& batch, std::size_t lo, std::size_t hi,
+                        std::vector<RejectedRecord>& refused);
+  void count_rows(const std::string& id, std::size_t sent);
   DeliveryResult note(DeliveryResult r);
   void provision_loop(Options options);
 
@@ -61,6 +68,12 @@ class DruidSink final : public Sink {
   std::atomic<int> connected_{-1};  // -1 unknown, 0 no, 1 yes
   std::atomic<std::uint64_t> submitted_{0}, succeeded_{0}, failed_{0}, rejected_{0}, resumed_{0};
   std::atomic<int> running_{0};
+  std::atomic<std::int64_t> rows_processed_{0}, rows_with_error_{0}, rows_thrown_away_{0},
+      rows_unparseable_{0};
+  // The batch last handed over; per task base id (the batch, or a part of its rows) the first
+  // attempt not known to have FAILED.
+  std::string attempt_batch_;
+  std::map<std::string, int> next_attempt_;
   mutable std::mutex health_mutex_;
   SinkHealth health_;
   // Supervisor provisioning at start.

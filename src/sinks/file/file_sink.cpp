@@ -45,8 +45,14 @@ bool FileSink::drop_partial_line(const std::string& path, std::string& error) {
   return ok;
 }
 
-FileSink::FileSink(std::string directory, std::array<std::string, kStreamCount> topics)
-    : directory_(std::move(directory)), topics_(std::move(topics)) {
+FileIo system_file_io() {
+  return {&::write, &::fsync};
+}
+
+FileSink::FileSink(std::string directory, std::array<std::string, kStreamCount> topics,
+                   bool sync_full, FileIo io)
+    : directory_(std::move(directory)), topics_(std::move(topics)), sync_full_(sync_full), io_(io) {
+  fds_.fill(-1);
   say_what_is_appended_to();
 }
 
@@ -69,46 +75,94 @@ void FileSink::say_what_is_appended_to() const {
 }
 
 FileSink::~FileSink() {
-  for (auto* f : files_)
-    if (f) std::fclose(f);
+  for (const int fd : fds_)
+    if (fd >= 0) ::close(fd);
 }
 
 std::string FileSink::path_of(Stream s) const {
   return (std::filesystem::path(directory_) / (topics_[stream_index(s)] + ".ndjson")).string();
 }
 
-std::FILE* FileSink::file_for(Stream s, std::string& error) {
-  std::FILE*& f = files_[stream_index(s)];
-  if (f) return f;
+int FileSink::fd_for(Stream s, std::string& error) {
+  const std::size_t i = stream_index(s);
+  if (fds_[i] >= 0) return fds_[i];
   std::error_code ec;
   std::filesystem::create_directories(directory_, ec);
   if (ec) {
     error = "cannot create " + directory_ + ": " + ec.message();
-    return nullptr;
+    return -1;
   }
   const std::string path = path_of(s);
-  if (!drop_partial_line(path, error)) return nullptr;
-  f = std::fopen(path.c_str(), "ab");
-  if (!f) error = "cannot open " + path + ": " + std::strerror(errno);
-  return f;
+  if (!drop_partial_line(path, error)) return -1;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    error = "cannot open " + path + ": " + std::strerror(errno);
+    return -1;
+  }
+  fds_[i] = fd;
+  sizes_[i] = ::lseek(fd, 0, SEEK_END);
+  return fd;
+}
+
+// Hands the stream's pending lines to the kernel.
+bool FileSink::write_out(std::size_t i, std::string& error) {
+  std::string& buf = pending_[i];
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n = io_.write(fds_[i], buf.data() + done, buf.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error =
+          "cannot write " + path_of(kAllStreams[i]) + ": " + std::strerror(n == 0 ? EIO : errno);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+    written_[i] += n;
+  }
+  buf.clear();
+  return true;
+}
+
+// After a failed batch: the file as it was before it (whole lines), so the retry does not
+// leave a torn line or a partial batch behind.
+void FileSink::cut_back(std::size_t i) {
+  pending_[i].clear();
+  written_[i] = 0;
+  if (fds_[i] < 0) return;
+  if (::ftruncate(fds_[i], sizes_[i]) != 0) {
+    log::warn("file sink: cannot cut " + path_of(kAllStreams[i]) + " back to " +
+              std::to_string(sizes_[i]) + " bytes: " + std::strerror(errno) +
+              "; reopening it (its partial last line is cut then)");
+    ::close(fds_[i]);
+    fds_[i] = -1;
+  }
 }
 
 DeliveryResult FileSink::deliver(const Batch& b) {
-  const std::span<const RecordView> batch = b.records;
+  constexpr std::size_t kWriteSize = 1 << 16;
   std::array<bool, kStreamCount> touched{};
   std::string error;
-  for (const RecordView& r : batch) {
-    std::FILE* f = file_for(r.stream, error);
-    if (!f || std::fwrite(r.value.data(), 1, r.value.size(), f) != r.value.size() ||
-        std::fputc('\n', f) == EOF) {
-      if (error.empty()) error = "cannot write " + path_of(r.stream) + ": " + std::strerror(errno);
-      break;
-    }
-    touched[stream_index(r.stream)] = true;
+  for (const RecordView& r : b.records) {
+    const std::size_t i = stream_index(r.stream);
+    if (!touched[i] && fd_for(r.stream, error) < 0) break;
+    touched[i] = true;
+    pending_[i].append(r.value);
+    pending_[i] += '\n';
+    if (pending_[i].size() >= kWriteSize && !write_out(i, error)) break;
   }
-  for (std::size_t i = 0; i < kStreamCount && error.empty(); ++i) {
-    if (touched[i] && std::fflush(files_[i]) != 0)
-      error = "cannot write " + path_of(kAllStreams[i]) + ": " + std::strerror(errno);
+  for (std::size_t i = 0; i < kStreamCount && error.empty(); ++i)
+    if (touched[i]) write_out(i, error);
+  for (std::size_t i = 0; i < kStreamCount && error.empty() && sync_full_; ++i)
+    if (touched[i] && io_.fsync(fds_[i]) != 0)
+      error = "cannot fsync " + path_of(kAllStreams[i]) + ": " + std::strerror(errno);
+  for (std::size_t i = 0; i < kStreamCount; ++i) {
+    if (!touched[i]) continue;
+    if (!error.empty()) {
+      cut_back(i);
+    } else {
+      sizes_[i] += written_[i];
+      written_[i] = 0;
+    }
   }
   if (!error.empty()) {
     health_ = {false, error};

@@ -1,8 +1,11 @@
 #include "sinks/kafka/kafka_sink.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+
+#include <rapidjson/document.h>
 
 #include "core/log.h"
 #include "core/secrets.h"
@@ -17,9 +20,26 @@ std::size_t find_field(std::string_view json, std::string_view field) {
             : std::string_view::npos;
 }
 
-// The value of "event_id" in a record we encoded ourselves, or "". Where the record has one, it
-// is the field before the closing gateway_id (`closing`): looked for there first.
-std::string_view event_id_of(std::string_view json, std::string_view closing) {
+// The JSON string starting at `json[start]` (past its opening quote), unescaped: a view into
+// `json` when it has no escapes, else decoded into `scratch`. "" if it is not a valid string.
+std::string_view json_string_at(std::string_view json, std::size_t start, std::string& scratch) {
+  const auto end = json.find('"', start);
+  if (end == std::string_view::npos) return {};
+  const std::string_view plain = json.substr(start, end - start);
+  if (plain.find('\\') == std::string_view::npos) return plain;
+  rapidjson::Document d;
+  const std::string_view rest = json.substr(start - 1);
+  d.Parse<rapidjson::kParseStopWhenDoneFlag>(rest.data(), rest.size());
+  if (d.HasParseError() || !d.IsString()) return {};
+  scratch.assign(d.GetString(), d.GetStringLength());
+  return scratch;
+}
+
+// The value of "event_id" in a record we encoded ourselves (unescaped, see json_string_at), or
+// "". Where the record has one, it is the field before the closing gateway_id (`closing`):
+// looked for there first.
+std::string_view event_id_of(std::string_view json, std::string_view closing,
+                             std::string& scratch) {
   static constexpr std::string_view kField = "\"event_id\":\"";
   std::size_t at = std::string_view::npos;
   if (json.size() > closing.size() + kField.size() + 1 && json.ends_with(closing)) {
@@ -30,9 +50,7 @@ std::string_view event_id_of(std::string_view json, std::string_view closing) {
   }
   if (at == std::string_view::npos) at = find_field(json, kField);
   if (at == std::string_view::npos) return {};
-  const auto start = at + kField.size();
-  const auto end = json.find('"', start);
-  return end == std::string_view::npos ? std::string_view() : json.substr(start, end - start);
+  return json_string_at(json, at + kField.size(), scratch);
 }
 
 // The integer at the start of `text`, or 0.
@@ -52,6 +70,23 @@ TimeMs time_field(std::string_view json, std::string_view field) {
   return parse_rfc3339(json.substr(start, end - start)).value_or(0);
 }
 
+// Errors for which sending the same message again cannot succeed (the broker's or librdkafka's
+// message.max.bytes, a record the broker finds invalid). The others (timeouts, leaders moving,
+// brokers down, RECORD_LIST_TOO_LARGE for a whole message set) are retried. A broker refuses a
+// whole message set (record batch) at once: in a delivery report, the error is the record's own
+// only when it is the one record of its batch that failed so (see take_result).
+bool refused_for_good(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 // The outcome of one batch, filled in by the delivery reports.
@@ -60,9 +95,11 @@ struct KafkaSink::BatchState {
   std::size_t outstanding = 0;  // produced, not reported yet
   std::size_t failed = 0;
   std::string first_error;
-  // Decided before every record was handed to librdkafka (e.g. an unencodable record).
-  std::optional<DeliveryResult> verdict;
-  std::vector<RecordSlot> slots;  // per record, when latencies are measured
+  std::vector<RecordSlot> slots;         // per record: the messages' opaque
+  std::vector<RejectedRecord> rejected;  // refused before or while producing
+  std::vector<RejectedRecord> refused;   // refused for good in a delivery report
+  StreamSet not_ready{};  // streams not sent: their format is not ready (see prepare_streams)
+  std::string not_ready_error;
 };
 
 std::map<std::string, std::string> KafkaSink::default_properties() {
@@ -138,20 +175,17 @@ KafkaSink::~KafkaSink() {
 
 void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   auto* c = static_cast<ConnectionState*>(opaque);
-  BatchState* state = nullptr;
-  if (c->per_record) {
-    const auto* slot = static_cast<const RecordSlot*>(msg->_private);
-    if (!slot) return;
-    state = slot->batch;
-    if (!msg->err && slot->kind != kNoLatency && slot->since != 0)
-      c->latency[slot->kind].observe(static_cast<double>(c->clock.now() - slot->since) / 1000.0);
-  } else {
-    state = static_cast<BatchState*>(msg->_private);
-  }
+  const auto* slot = static_cast<const RecordSlot*>(msg->_private);
   if (!msg->err && c->all_down.exchange(false)) log::info("kafka: brokers are reachable again");
-  if (!state) return;
+  if (!slot || !slot->batch) return;
+  BatchState* state = slot->batch;
+  if (!msg->err && slot->kind != kNoLatency && slot->since != 0)
+    c->latency[slot->kind].observe(static_cast<double>(c->clock.now() - slot->since) / 1000.0);
   --state->outstanding;
-  if (msg->err) {
+  if (msg->err && refused_for_good(msg->err)) {
+    state->refused.push_back({static_cast<std::size_t>(slot - state->slots.data()),
+                              std::string("kafka: ") + rd_kafka_err2str(msg->err)});
+  } else if (msg->err) {
     if (state->failed++ == 0) state->first_error = rd_kafka_err2str(msg->err);
   }
 }
@@ -210,31 +244,23 @@ void KafkaSink::submit(const Batch& b) {
   BatchState& state = *in_flight_.emplace_back(std::make_unique<BatchState>());
   state.records = batch.size();
   std::string error;
-  std::array<bool, kStreamCount> present{};
-  for (const RecordView& r : batch) present[stream_index(r.stream)] = true;
-  for (std::size_t i = 0; i < kStreamCount; ++i) {
-    if (present[i] && !encoder_.prepare(kAllStreams[i], error)) {
-      state.verdict = DeliveryResult{DeliveryStatus::retry, error};
-      return;
-    }
-  }
-  if (connection_->per_record) state.slots.resize(batch.size(), RecordSlot{&state});
-  std::string encoded;
+  prepare_streams(b, state);
+  state.slots.resize(batch.size(), RecordSlot{&state});
+  std::string encoded, id_scratch;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const RecordView& r = batch[i];
+    if (state.not_ready[stream_index(r.stream)]) continue;
     // JSON values are handed over without a copy: the runner keeps `batch` until its result
     // has been taken, i.e. until every delivery report is in. Avro values are built here, so
     // copied.
     const bool avro = encoder_.is_avro(r.stream);
     if (avro && !encoder_.encode(r.stream, r.value, encoded, error)) {
-      // This record can never be encoded: the batch cannot be delivered as is.
-      state.verdict = DeliveryResult{DeliveryStatus::rejected,
-                                     std::string(stream_name(r.stream)) + ": " + error};
-      return;
+      // This record can never be encoded: set aside, the others go.
+      state.rejected.push_back({i, "avro: " + error});
+      continue;
     }
-    void* opaque = &state;
+    RecordSlot& slot = state.slots[i];
     if (connection_->per_record) {
-      RecordSlot& slot = state.slots[i];
       if (r.stream == Stream::events || r.stream == Stream::events_geo) {
         slot.kind = kEvent;
         slot.since = time_field(r.value, "\"eventTimestamp\":\"");
@@ -247,10 +273,9 @@ void KafkaSink::submit(const Batch& b) {
         const TimeMs end = time_field(r.value, "\"window_end\":\"");
         slot.since = end == 0 ? 0 : end + watermark_delay_;
       }
-      opaque = &slot;
     }
     const std::string_view value = avro ? std::string_view(encoded) : r.value;
-    const std::string_view event_id = event_id_of(r.value, closing_);
+    const std::string_view event_id = event_id_of(r.value, closing_, id_scratch);
     while (true) {
       rd_kafka_headers_t* headers = rd_kafka_headers_new(2);
       rd_kafka_header_add(headers, "gateway_id", -1, gateway_id_.data(),
@@ -263,7 +288,7 @@ void KafkaSink::submit(const Batch& b) {
                             RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
                             RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                             RD_KAFKA_V_MSGFLAGS(avro ? RD_KAFKA_MSG_F_COPY : 0),
-                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&slot), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);  // not taken
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++state.outstanding;
@@ -273,11 +298,33 @@ void KafkaSink::submit(const Batch& b) {
         rd_kafka_poll(rk_, 50);  // wait for reports to make room
         continue;
       }
+      if (refused_for_good(err)) {  // e.g. larger than message.max.bytes
+        state.rejected.push_back({i, std::string("kafka: ") + rd_kafka_err2str(err)});
+        break;
+      }
       // Not accepted at all: wait for what was queued, then retry the whole batch.
       state.first_error = rd_kafka_err2str(err);
       ++state.failed;
       return;
     }
+  }
+}
+
+// A stream whose format cannot be prepared (Avro: schema registry down, schema refused) is
+// not sent, from this batch and every later one, until the runner hands it over again
+// (Batch::resumed): the other streams go on, and no record of it overtakes an unsent one.
+void KafkaSink::prepare_streams(const Batch& b, BatchState& state) {
+  StreamSet present{};
+  for (const RecordView& r : b.records) present[stream_index(r.stream)] = true;
+  for (std::size_t i = 0; i < kStreamCount; ++i) {
+    if (b.resumed[i]) unready_[i] = false;
+    if (!present[i]) continue;
+    std::string error;
+    if (!unready_[i] && !encoder_.prepare(kAllStreams[i], error)) {
+      unready_[i] = true;
+      state.not_ready_error = std::string(stream_name(kAllStreams[i])) + ": " + error;
+    }
+    state.not_ready[i] = unready_[i];
   }
 }
 
@@ -293,9 +340,13 @@ std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
   if (in_flight_.front()->outstanding > 0) return std::nullopt;
   const std::unique_ptr<BatchState> state = std::move(in_flight_.front());
   in_flight_.pop_front();
-  if (state->verdict) {
-    health_ = {false, state->verdict->message};
-    return state->verdict;
+  if (state->refused.size() == 1) {
+    state->rejected.push_back(std::move(state->refused.front()));
+  } else if (!state->refused.empty()) {  // maybe one message set's fate: not proof for each
+    state->failed += state->refused.size();
+    state->first_error = state->refused.front().reason +
+                         " (for several records at once; check the topic's max.message.bytes "
+                         "against the producer's message.max.bytes)";
   }
   if (state->failed) {
     const std::string msg = std::to_string(state->failed) + " of " +
@@ -304,8 +355,13 @@ std::optional<DeliveryResult> KafkaSink::take_result(std::int64_t timeout_ms) {
     health_ = {false, msg};
     return DeliveryResult{DeliveryStatus::retry, msg};
   }
-  health_ = {};
-  return DeliveryResult{};
+  const bool all_ready =
+      std::find(state->not_ready.begin(), state->not_ready.end(), true) == state->not_ready.end();
+  health_ = all_ready ? SinkHealth{} : SinkHealth{false, state->not_ready_error};
+  std::sort(state->rejected.begin(), state->rejected.end(),
+            [](const RejectedRecord& a, const RejectedRecord& b) { return a.index < b.index; });
+  return DeliveryResult{DeliveryStatus::delivered, state->not_ready_error,
+                        std::move(state->rejected), state->not_ready};
 }
 
 std::vector<SinkMetric> KafkaSink::metrics() const {

@@ -1,7 +1,10 @@
 // Produces records to Kafka with librdkafka. A batch is `delivered` only when every one of its
-// records has a successful delivery report -- never when merely queued in librdkafka. Any
-// failed report makes the whole batch `retry`: it stays in the buffer and is sent again (at
-// least once; duplicates are byte-identical). Keys per contract section 3; headers gateway_id
+// records has a successful delivery report -- never when merely queued in librdkafka. A record
+// refused for good (larger than message.max.bytes, invalid for the broker or for its Avro
+// schema) is set aside as a rejected record of the batch; any other failed report makes the
+// whole batch `retry`: it stays in the buffer and is sent again (at least once; duplicates are
+// byte-identical). A stream whose Avro schema cannot be registered (registry down) is answered
+// not_ready: the other streams of the batch go on. Keys per contract section 3; headers gateway_id
 // and, where the record has one, event_id. Called from one thread (its SinkRunner), which keeps
 // up to max_in_flight() batches in librdkafka so that the next batch is produced while the
 // previous one's reports are on their way.
@@ -71,7 +74,7 @@ class KafkaSink final : public Sink {
   struct ConnectionState {
     std::atomic<bool> all_down{false};
     std::atomic<int> brokers_up{-1}, brokers_known{-1};  // -1: no statistics yet
-    bool per_record = false;  // messages point to a RecordSlot (else to their BatchState)
+    bool per_record = false;                             // latencies are measured
     SystemClock clock;
     std::array<LatencyHistogram, 2> latency;  // by LatencyKind
   };
@@ -83,6 +86,7 @@ class KafkaSink final : public Sink {
   };
 
   KafkaSink(const Options& options, rd_kafka_t* rk, std::unique_ptr<ConnectionState> connection);
+  void prepare_streams(const Batch& b, BatchState& state);
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* message);
@@ -97,6 +101,7 @@ class KafkaSink final : public Sink {
   std::string closing_;  // how every record's value ends (RecordEncoder::closing)
   SinkHealth health_;
   std::deque<std::unique_ptr<BatchState>> in_flight_;  // oldest first
+  StreamSet unready_{};                                // answered not_ready, not resumed yet
 };
 
 }  // namespace gw
