@@ -38,7 +38,7 @@ std::string error_of(const std::string& line, const InputLimits& limits = {}) {
 
 }  // namespace
 
-TEST_CASE("finding 1: 300 KB of nested '[' is refused with its line, not a stack overflow") {
+TEST_CASE("finding 1: 300 KB of nested brackets is refused with its line, not a stack overflow") {
   InputLimits wide;
   wide.max_line_bytes = 1 << 20;  // so that the nesting itself is what is judged
   const std::string deep(300'000, '[');
