@@ -1,5 +1,6 @@
-// Druid's JSON answers: the error text of a failed call (gw::druid_error_text, gw::druid_answer)
-// and a task's status (gw::parse_task_status), as DruidClient reads them.
+// Druid's JSON answers: the error text of a failed call (gw::druid_error_text, gw::druid_answer),
+// a task's status (gw::parse_task_status) and a finished task's report (gw::parse_task_row_stats),
+// as DruidClient reads them.
 //
 // Input layout: fuzz::http_answer() (the HTTP status on the first line, then the body).
 #include <cstddef>
@@ -22,5 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool other_2xx = in.status > 200 && in.status < 300;
   if (st.state == gw::DruidTaskState::unknown && st.answer.message.empty() && !other_2xx)
     __builtin_trap();
+  // Row counts are counts: never negative, whatever the report says.
+  if (const auto rows = gw::parse_task_row_stats(in.body))
+    if (rows->processed < 0 || rows->processed_with_error < 0 || rows->thrown_away < 0 ||
+        rows->unparseable < 0)
+      __builtin_trap();
   return 0;
 }

@@ -7,6 +7,8 @@
 
 #include "../fuzz/fuzz_input.h"
 #include "process.h"  // slurp
+#include "sinks/druid/druid_client.h"
+#include "sinks/kafka/schema_registry.h"
 #include "sources/event_validator.h"
 
 namespace {
@@ -70,4 +72,22 @@ TEST_CASE("fuzz_ingest: an escaped NUL does not cut strings short") {
       gw::parse_ndjson_events(R"({"deviceId":"d","payload":{"notificationName":"accessGranted",)"
                               R"("eventTimestamp":"2026-01-01T00:00:00Z\u0000junk"}})");
   CHECK(late.events.empty());
+}
+
+TEST_CASE("peer answers: 1 MiB of nesting is refused without recursion, counts never negative") {
+  // A Druid or schema registry answer is outside input too (up to the HTTP client's 64 MiB).
+  const std::string deep(1 << 20, '[');
+  CHECK_FALSE(gw::parse_task_row_stats(deep));
+  CHECK(gw::parse_task_status("t", 200, deep).state == gw::DruidTaskState::unknown);
+  CHECK_FALSE(gw::druid_error_text(deep).empty());
+  std::string error;
+  CHECK_FALSE(gw::parse_registration_answer(200, deep, "registering", error));
+  CHECK_FALSE(gw::parse_registration_answer(500, deep, "registering", error));
+  const auto rows = gw::parse_task_row_stats(
+      R"({"ingestionStatsAndErrors":{"payload":{"rowStats":{"buildSegments":)"
+      R"({"processed":10,"thrownAway":-7,"unparseable":-1}}}}})");
+  REQUIRE(rows);
+  CHECK(rows->processed == 10);
+  CHECK(rows->thrown_away == 0);
+  CHECK(rows->unparseable == 0);
 }

@@ -17,7 +17,7 @@ namespace {
 
 void write_pretty(rapidjson::PrettyWriter<rapidjson::StringBuffer>& w, const std::string& json) {
   rapidjson::Document d;
-  d.Parse(json.data(), json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   d.Accept(w);
 }
 

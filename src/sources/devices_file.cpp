@@ -51,7 +51,7 @@ std::vector<DeviceSpec> parse_devices_json(const std::string& file, const std::s
                                            Diagnostics& errors) {
   std::vector<DeviceSpec> out;
   rapidjson::Document doc;
-  doc.Parse(json.c_str(), json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.c_str(), json.size());
   if (doc.HasParseError()) {
     errors.push_back(at_offset(
         file, json, doc.GetErrorOffset(),

@@ -28,7 +28,7 @@ std::string string_member(const rapidjson::Value& object, const char* key) {
 
 std::string druid_error_text(const std::string& body) {
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (!d.HasParseError() && d.IsObject()) {
     for (const char* key : {"errorMessage", "error", "message"}) {
       std::string text = string_member(d, key);
@@ -56,7 +56,7 @@ DruidTaskStatus parse_task_status(const std::string& id, int http_status, const 
   st.answer = druid_answer(http_status, body, "status of task " + id);
   if (http_status != 200) return st;
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   const rapidjson::Value* status =
       !d.HasParseError() && d.IsObject() ? member(d, "status") : nullptr;
   if (!status || !status->IsObject()) {
@@ -78,7 +78,7 @@ DruidTaskStatus parse_task_status(const std::string& id, int http_status, const 
 
 std::optional<DruidRowStats> parse_task_row_stats(const std::string& body) {
   rapidjson::Document d;
-  d.Parse(body.data(), body.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   const rapidjson::Value* v = member(d, "ingestionStatsAndErrors");
   for (const char* key : {"payload", "rowStats"})
@@ -89,7 +89,7 @@ std::optional<DruidRowStats> parse_task_row_stats(const std::string& body) {
   if (!phase || !phase->IsObject()) return std::nullopt;
   auto count = [&](const char* key) {
     const rapidjson::Value* n = member(*phase, key);
-    return n && n->IsInt64() ? n->GetInt64() : 0;
+    return n && n->IsInt64() && n->GetInt64() > 0 ? n->GetInt64() : 0;  // counts, never negative
   };
   return DruidRowStats{count("processed"), count("processedWithError"), count("thrownAway"),
                        count("unparseable")};

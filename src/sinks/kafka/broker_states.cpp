@@ -8,7 +8,7 @@ namespace gw {
 
 std::optional<BrokerCounts> broker_counts(std::string_view stats) {
   rapidjson::Document d;
-  d.Parse(stats.data(), stats.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(stats.data(), stats.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   const auto brokers = d.FindMember("brokers");
   if (brokers == d.MemberEnd() || !brokers->value.IsObject()) return std::nullopt;

@@ -51,7 +51,7 @@ const rapidjson::Value* member(const rapidjson::Value& object, const char* key) 
 // "error_code 42201: Invalid schema" from a registry error body, or an excerpt of the body.
 std::string registry_error_detail(const std::string& body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
     std::string detail;
     const rapidjson::Value* code = member(doc, "error_code");
@@ -76,7 +76,7 @@ std::optional<std::int32_t> parse_registration_answer(int http_status, const std
     return std::nullopt;
   }
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject())
     if (const rapidjson::Value* id = member(doc, "id"))
       if (const auto parsed = parse_id(*id)) return parsed;
