@@ -89,6 +89,7 @@ TEST_CASE("bad-input matrix: each bad input answered and counted, the next recor
                                  << "'}\nhttp: {listen: '127.0.0.1:0'}\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gw.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE_FALSE(base.empty());
   const int port = std::stoi(base.substr(base.rfind(':') + 1));

@@ -79,6 +79,7 @@ TEST_CASE("a sink that never confirms: drop_oldest caps the buffer, counts, reco
   std::ofstream(dir / "out") << "a file where the sink's folder should be\n";  // the sink fails
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   REQUIRE(await_log(dir / "log", "draining the sinks"));
   int code = 0;
   CHECK_FALSE(test::has_exited(pid, code));  // the process stays up
@@ -116,6 +117,7 @@ TEST_CASE("a sink that never confirms: block pauses the sources and loses nothin
   std::ofstream(dir / "out") << "not a folder\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   REQUIRE(await_log(dir / "log", "sink file cannot deliver"));
   // Full: the buffer stops near max_bytes and stays there while the sources pause.
   int code = 0;

@@ -97,6 +97,7 @@ TEST_CASE("kill -9 at random moments: deduplicated output equals an uninterrupte
   int kills = 0;
   for (const double f : fractions) {
     const pid_t pid = test::spawn_gateway(args, (dir / "log").string());
+    const test::ReapOnExit reap_pid(pid);
     int code = -1;
     bool exited = false;
     const auto threshold = static_cast<std::uintmax_t>(f * static_cast<double>(total));

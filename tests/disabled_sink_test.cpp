@@ -91,6 +91,7 @@ std::int64_t drops(const rapidjson::Document& st, const std::string& reason) {
 std::int64_t leave_records_for_kafka(const fs::path& dir) {
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   REQUIRE(test::await([&] {
     return test::slurp(dir / "log").find("every window has fired") != std::string::npos;
   }));
@@ -132,6 +133,7 @@ TEST_CASE("a run with Kafka disabled keeps Kafka's records; discard drops them, 
   realtime.insert(realtime.end(), {"--set", "simulator.clock=realtime"});
   realtime.insert(realtime.begin(), {"run", "-c", (dir / "gateway.yaml").string()});
   const pid_t pid = test::spawn_gateway(realtime, (dir / "log-realtime").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log-realtime");
   REQUIRE(!base.empty());
   const std::string metrics = gw::http_request("GET", base + "/metrics", "", {}, 10'000).body;

@@ -175,6 +175,7 @@ TEST_CASE("druid: kill -9 while a task runs, the restarted gateway does not send
   const fs::path dir = write_config("killed", druid.url());
   const std::vector<std::string> args = {"run", "-c", (dir / "gateway.yaml").string()};
   const pid_t first = test::spawn_gateway(args, (dir / "log").string());
+  const test::ReapOnExit reap_first(first);
   REQUIRE(test::await([&] { return druid.tasks().Size() >= 1; }));
   kill(first, SIGKILL);
   test::wait_exit(first);
@@ -182,6 +183,7 @@ TEST_CASE("druid: kill -9 while a task runs, the restarted gateway does not send
   druid.complete_tasks();  // it succeeds while the gateway is down
 
   const pid_t second = test::spawn_gateway(args, (dir / "log").string());
+  const test::ReapOnExit reap_second(second);
   int code = -1;
   REQUIRE(test::await(
       [&] {

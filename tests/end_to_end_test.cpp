@@ -17,17 +17,11 @@
 
 #include "core/geo.h"
 #include "core/time.h"
+#include "process.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("iot-gateway-e2e-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -86,7 +80,7 @@ using AlertKey = std::tuple<std::int64_t, std::string>;              // window s
 }  // namespace
 
 TEST_CASE("12-minute virtual run: aggregates and alerts agree with a recomputation") {
-  const fs::path dir = fresh_dir("a");
+  const fs::path dir = test::fresh_dir("e2e-a");
   REQUIRE(run_gateway(dir) == 0);
   const fs::path out = dir / "out";
   const std::string log = slurp(dir / "log");
@@ -166,7 +160,7 @@ TEST_CASE("12-minute virtual run: aggregates and alerts agree with a recomputati
 }
 
 TEST_CASE("two runs of the same config give identical records") {
-  const fs::path a = fresh_dir("b1"), b = fresh_dir("b2");
+  const fs::path a = test::fresh_dir("e2e-b1"), b = test::fresh_dir("e2e-b2");
   REQUIRE(run_gateway(a) == 0);
   REQUIRE(run_gateway(b) == 0);
   for (const char* topic :

@@ -138,6 +138,7 @@ void account(const std::string& name, const std::string& bootstrap, const Run& r
 // Starts the gateway, runs `during` once its endpoint is up, then waits for exit 0.
 void run_case(const Run& r, const std::function<void(const std::string& base)>& during) {
   const pid_t pid = test::spawn_gateway({"run", "-c", r.config().string()}, r.log().string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(r.log());
   REQUIRE(!base.empty());
   during(base);
@@ -298,6 +299,7 @@ TEST_CASE("fault matrix: the disk full") {
   }
   const Run r = prepare("disk-full", kafka.bootstrap(), "", mnt / "data");
   const pid_t pid = test::spawn_gateway({"run", "-c", r.config().string()}, r.log().string());
+  const test::ReapOnExit reap_pid(pid);
   if (!tmpfs) {
     const std::string cmd = "prlimit --pid " + std::to_string(pid) + " --fsize=2097152";
     REQUIRE(std::system(cmd.c_str()) == 0);
@@ -327,6 +329,7 @@ TEST_CASE("fault matrix: SIGKILL loop") {
   std::size_t kills = 0;
   for (int i = 0; i < 5; ++i) {
     const pid_t pid = test::spawn_gateway(args, r.log().string());
+    const test::ReapOnExit reap_pid(pid);
     const auto at = static_cast<std::uintmax_t>(50'000 + seed.combine(i).unit() * 400'000);
     std::error_code ec;
     int code = 0;

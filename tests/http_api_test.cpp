@@ -43,6 +43,7 @@ TEST_CASE("http endpoint: health, readiness with a sink down and up, JSON API, m
   std::ofstream(dir / "out") << "not a folder: the file sink cannot deliver\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE_FALSE(base.empty());
   auto get = [&](const std::string& path) {
@@ -116,6 +117,7 @@ TEST_CASE("http endpoint: readiness follows a sink going down and coming back") 
   std::ofstream(dir / "out") << "not a folder\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE_FALSE(base.empty());
   auto ready = [&] { return gw::http_request("GET", base + "/readyz", "", {}, 5000); };

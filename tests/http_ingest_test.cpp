@@ -53,6 +53,7 @@ TEST_CASE("POST /api/v1/events: durable before 202, bad lines refused whole, tok
       << "http: {listen: '127.0.0.1:0', token: s3cret, max_body: 2MiB}\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE_FALSE(base.empty());
   const std::string url = base + "/api/v1/events";

@@ -62,6 +62,7 @@ void avro_with_registry_late(Cluster& kafka, const std::string& name) {
       << "    formats: {sales: avro}\n    schema_registry: {url: '" << registry_url << "'}\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   // The registry is down: the sales wait in the buffer, the gateway says so and stays up.
   bool waiting = false;
   for (int i = 0; i < 3000 && !waiting; ++i) {

@@ -12,20 +12,13 @@
 #include <map>
 #include <set>
 #include <string>
+
 #include <vector>
+#include "process.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  // The pid keeps concurrent runs of the test binary apart.
-  const fs::path dir =
-      fs::temp_directory_path() / ("iot-gateway-kafka-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 void write_lines(const fs::path& p, const std::vector<std::string>& lines) {
   std::ofstream f(p, std::ios::binary);
@@ -65,7 +58,7 @@ TEST_CASE("kafka-mock round trip with kcat and all brokers down" * doctest::time
           doctest::skip(!test::kcat_available())) {
   using Clock = std::chrono::steady_clock;
   const std::string topic = "KCAT_TEST";
-  const fs::path dir = fresh_dir("roundtrip");
+  const fs::path dir = test::fresh_dir("kafka-roundtrip");
   test::KafkaMock kafka(topic, 3, 3);
 
   // 1,000 lines over 17 keys; the value carries the key and its per-key sequence number.

@@ -47,17 +47,11 @@ void run_kafka_sink(const Options& o, Buffer& buffer, Clock& clock, Done done) {
   CHECK(runner.healthy());
 }
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("iot-gateway-" + name);
-  fs::remove_all(dir);
-  return dir;
-}
-
 }  // namespace
 
 TEST_CASE("kafka: a record over message.max.bytes is a dead letter, its batch delivered once") {
   test::KafkaMock kafka("EVENTS", 1, 1);
-  const fs::path dir = fresh_dir("kafka-rejects");
+  const fs::path dir = test::fresh_dir("kafka-rejects");
   GatewayOptions g;
   g.data_dir = dir.string();
   SystemClock clock;
@@ -95,7 +89,7 @@ TEST_CASE("kafka: a record over message.max.bytes is a dead letter, its batch de
 
 TEST_CASE("kafka: the event_id header is the real event id, quotes and backslashes unescaped") {
   test::KafkaMock kafka("EVENTS", 1, 1);
-  const fs::path dir = fresh_dir("kafka-event-id");
+  const fs::path dir = test::fresh_dir("kafka-event-id");
   GatewayOptions g;
   g.data_dir = dir.string();
   SystemClock clock;
@@ -120,7 +114,7 @@ TEST_CASE("kafka: the event_id header is the real event id, quotes and backslash
 TEST_CASE("kafka: with the schema registry down, the JSON streams keep being delivered") {
   test::KafkaMock kafka("SALES,EVENTS", 1, 1);
   const std::string registry_at = "127.0.0.1:" + std::to_string(test::free_port());
-  const fs::path dir = fresh_dir("kafka-registry-down");
+  const fs::path dir = test::fresh_dir("kafka-registry-down");
   GatewayOptions g;
   g.data_dir = dir.string();
   SystemClock clock;
@@ -163,7 +157,7 @@ TEST_CASE("kafka: with the schema registry down, the JSON streams keep being del
 TEST_CASE("kafka: a record invalid for its Avro schema is a dead letter, the others delivered") {
   test::KafkaMock kafka("SALES", 1, 1);
   MockRegistry registry;
-  const fs::path dir = fresh_dir("kafka-avro-invalid");
+  const fs::path dir = test::fresh_dir("kafka-avro-invalid");
   GatewayOptions g;
   g.data_dir = dir.string();
   SystemClock clock;

@@ -132,6 +132,7 @@ void brokers_down_and_back(Cluster& kafka, const std::string& name) {
   const fs::path dir = write_config(name, kafka.bootstrap(), "10m", timeout_for(kafka));
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   std::error_code ec;
   // Take the brokers down once the first records went through, keep them down until the
   // gateway has noticed, then bring them back.
@@ -164,6 +165,7 @@ void killed_during_delivery(Cluster& kafka, const std::string& name) {
   std::uintmax_t last = 0;
   for (int i = 0; i < 6; ++i) {
     const pid_t pid = test::spawn_gateway(args, (dir / "log").string());
+    const test::ReapOnExit reap_pid(pid);
     // Kill once the gateway has delivered a random amount more.
     const auto more = static_cast<std::uintmax_t>(200'000 + seed.combine(i).unit() * 2'000'000);
     std::error_code ec;
@@ -226,6 +228,7 @@ TEST_SUITE("kafka-real") {
     const fs::path dir = write_config("real-leader", kafka.bootstrap(), "60m", "30000");
     const pid_t pid =
         test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+    const test::ReapOnExit reap_pid(pid);
     const std::string base = test::await_http_base(dir / "log");
     REQUIRE_FALSE(base.empty());
     // Once EVENTS_GEO has records in Kafka, its busiest partition's leader goes (kill -9).

@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("iot-gateway-newcomer-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 // Runs the binary with `args` to its end; its stderr in `err`.
 int run_to_end(const std::vector<std::string>& args, const fs::path& dir, std::string& err) {
   const fs::path log = dir / "stderr.log";
@@ -34,7 +27,7 @@ int run_to_end(const std::vector<std::string>& args, const fs::path& dir, std::s
 }  // namespace
 
 TEST_CASE("a misspelt command is named, with the nearest one") {
-  const fs::path dir = fresh_dir("command");
+  const fs::path dir = test::fresh_dir("newcomer-command");
   std::string err;
   CHECK(run_to_end({"chek-config"}, dir, err) == 2);
   CHECK_MESSAGE(
@@ -49,7 +42,7 @@ TEST_CASE("a misspelt command is named, with the nearest one") {
 }
 
 TEST_CASE("a gateway whose endpoint cannot listen does not start, and says why") {
-  const fs::path dir = fresh_dir("port");
+  const fs::path dir = test::fresh_dir("newcomer-port");
   // Hold a port, listening, for the whole test.
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -75,13 +68,14 @@ TEST_CASE("a gateway whose endpoint cannot listen does not start, and says why")
 
 TEST_CASE("readiness follows the Kafka brokers within seconds, both ways") {
   test::KafkaMock kafka(test::kKafkaMockTopics, 1, 1);
-  const fs::path dir = fresh_dir("ready");
+  const fs::path dir = test::fresh_dir("newcomer-ready");
   std::ofstream(dir / "gw.yaml") << "gateway: {id: ready-gw, data_dir: " << (dir / "data").string()
                                  << "}\nsimulator: {sales: {interval: 100ms}}\n"
                                  << "sinks:\n  kafka: {enabled: true, brokers: '"
                                  << kafka.bootstrap() << "'}\nhttp: {listen: '127.0.0.1:0'}\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gw.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE_FALSE(base.empty());
   auto status = [&] { return gw::http_request("GET", base + "/readyz", "", {}, 5000).status; };
@@ -110,7 +104,7 @@ TEST_CASE("readiness follows the Kafka brokers within seconds, both ways") {
 }
 
 TEST_CASE("re-running a bounded run that completed says so, and does nothing else") {
-  const fs::path dir = fresh_dir("rerun");
+  const fs::path dir = test::fresh_dir("newcomer-rerun");
   std::ofstream(dir / "gw.yaml") << "gateway: {id: rerun-gw, data_dir: " << (dir / "data").string()
                                  << "}\nsimulator: {clock: virtual, duration: 3m}\n"
                                  << "sinks:\n  kafka: {enabled: false}\n"

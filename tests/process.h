@@ -120,4 +120,34 @@ inline std::string await_http_base(const std::filesystem::path& log) {
   return base;
 }
 
+// A fresh, empty folder for one test: <tmp>/iot-gateway-<name>-<pid> (the pid keeps checkouts
+// that run the same tests at the same time apart).
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("iot-gateway-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Kills the process (SIGKILL) and reaps it when the test leaves its scope while it still runs,
+// e.g. after a failed REQUIRE: no test leaves a gateway behind.
+class ReapOnExit {
+ public:
+  explicit ReapOnExit(pid_t pid) : pid_(pid) {}
+  ~ReapOnExit() {
+    int status = 0;
+    // 0: still running (a reaped child gives -1, and is left alone: its pid may be reused).
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == 0) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+    }
+  }
+  ReapOnExit(const ReapOnExit&) = delete;
+  ReapOnExit& operator=(const ReapOnExit&) = delete;
+
+ private:
+  pid_t pid_;
+};
+
 }  // namespace test

@@ -69,6 +69,7 @@ TEST_CASE("secrets never appear in logs, status, metrics, or command output") {
 
   const pid_t pid = test::spawn_gateway({"run", "-c", config.string(), "--log-level", "debug"},
                                         (dir / "log").string());
+  const test::ReapOnExit reap(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE(!base.empty());
   // Wait until records went to Druid with the password and to the registry with its own.

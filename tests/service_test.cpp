@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("iot-gateway-service-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 // A datagram socket standing in for systemd's notification socket.
 class NotifySocket {
  public:
@@ -85,13 +78,14 @@ gw::HttpResponse post_sale(const std::string& base, const std::string& token) {
 }  // namespace
 
 TEST_CASE("sd_notify: READY once the endpoint listens, STATUS, WATCHDOG, RELOADING, STOPPING") {
-  const fs::path dir = fresh_dir("notify");
+  const fs::path dir = test::fresh_dir("service-notify");
   std::ofstream(dir / "gateway.yaml") << realtime_config(dir, "t0k3n");
   NotifySocket sock(dir / "notify.sock");
   setenv("NOTIFY_SOCKET", (dir / "notify.sock").c_str(), 1);
   setenv("WATCHDOG_USEC", "400000", 1);
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   unsetenv("NOTIFY_SOCKET");
   unsetenv("WATCHDOG_USEC");
 
@@ -115,10 +109,11 @@ TEST_CASE("sd_notify: READY once the endpoint listens, STATUS, WATCHDOG, RELOADI
 }
 
 TEST_CASE("SIGHUP: a valid config applies live, an invalid one is refused and the old one kept") {
-  const fs::path dir = fresh_dir("reload");
+  const fs::path dir = test::fresh_dir("service-reload");
   const fs::path config = dir / "gateway.yaml";
   std::ofstream(config) << realtime_config(dir, "old-token");
   const pid_t pid = test::spawn_gateway({"run", "-c", config.string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE(!base.empty());
   REQUIRE(post_sale(base, "old-token").status == 202);
@@ -160,7 +155,7 @@ TEST_CASE("SIGHUP: a valid config applies live, an invalid one is refused and th
 }
 
 TEST_CASE("SIGTERM: open windows stay in the buffer's state and fire complete after a restart") {
-  const fs::path dir = fresh_dir("drain");
+  const fs::path dir = test::fresh_dir("service-drain");
   const fs::path config = dir / "gateway.yaml";
   std::ofstream(config) << realtime_config(dir, "t");
   const std::vector<std::string> args = {"run", "-c", config.string()};
@@ -170,6 +165,7 @@ TEST_CASE("SIGTERM: open windows stay in the buffer's state and fire complete af
   for (int run = 0; run < 3; ++run) {
     const std::size_t before = lines();
     const pid_t pid = test::spawn_gateway(args, (dir / "log").string());
+    const test::ReapOnExit reap_pid(pid);
     // Stop in the middle of a window, a little after some windows fired.
     REQUIRE(test::await([&] { return lines() >= before + 4; }));
     kill(pid, SIGTERM);

@@ -162,6 +162,7 @@ TEST_CASE("https: check-config and the run agree on the registry's URL and CA fi
   REQUIRE(status == 0);
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   CHECK(test::wait_exit(pid) == 0);
   const std::string log = test::slurp(dir / "log");
   INFO(log);

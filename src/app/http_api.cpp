@@ -10,6 +10,7 @@
 
 #include "app/dashboard_assets.h"
 #include "app/metrics_text.h"
+#include "core/ascii.h"
 #include "core/secrets.h"
 #include "sources/event_validator.h"
 
@@ -232,9 +233,7 @@ bool same_secret(std::string_view a, std::string_view b) {
 // "Bearer TOKEN" with the scheme in any case (RFC 9110 11.1).
 bool bearer_matches(std::string_view header, const std::string& token) {
   constexpr std::string_view kScheme = "bearer ";
-  if (header.size() < kScheme.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+  if (!starts_with_any_case(header, kScheme)) return false;
   header.remove_prefix(kScheme.size());
   while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
   while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
@@ -258,10 +257,9 @@ std::optional<HttpReply> check_token(const ApiContext& c, const HttpRequest& r) 
 // but not these.
 std::optional<HttpReply> check_content_type(const HttpRequest& r) {
   const auto it = r.headers.find("content-type");
-  std::string type = it == r.headers.end() ? "" : it->second.substr(0, it->second.find(';'));
+  std::string type =
+      ascii_lower(it == r.headers.end() ? "" : it->second.substr(0, it->second.find(';')));
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
-  std::transform(type.begin(), type.end(), type.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   for (const char* ok : {"application/x-ndjson", "application/ndjson", "application/json",
                          "application/jsonl", "application/x-jsonlines"})
     if (type == ok) return std::nullopt;

@@ -24,6 +24,7 @@
 #include <functional>
 #include <type_traits>
 
+#include "core/ascii.h"
 #include "core/secrets.h"
 
 namespace gw {
@@ -38,16 +39,6 @@ using Request = bhttp::request<bhttp::string_body>;
 
 constexpr std::uint64_t kMaxResponseBody = 64u << 20;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool starts_with_ci(const std::string& s, std::string_view prefix) {
-  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
-}
-
 // Runs the io_context until the operation started before has completed.
 void run(asio::io_context& ioc) {
   ioc.restart();
@@ -59,8 +50,8 @@ void run(asio::io_context& ioc) {
 std::optional<HttpUrl> parse_http_url(const std::string& raw_url, std::string& error) {
   const std::string url = mask_url_credentials(raw_url);  // for the messages
   HttpUrl out;
-  out.tls = starts_with_ci(raw_url, "https://");
-  if (!out.tls && !starts_with_ci(raw_url, "http://")) {
+  out.tls = starts_with_any_case(raw_url, "https://");
+  if (!out.tls && !starts_with_any_case(raw_url, "http://")) {
     error = "not an http:// or https:// URL: '" + url + "'";
     return std::nullopt;
   }

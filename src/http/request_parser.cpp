@@ -1,4 +1,5 @@
 #include "http/request_parser.h"
+#include "core/ascii.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
@@ -57,10 +58,7 @@ void parse_query(std::string_view q, std::map<std::string, std::string>& out) {
 
 bool starts_with_http_scheme(std::string_view s) {
   constexpr std::string_view kScheme = "http://";
-  if (s.size() <= kScheme.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != kScheme[i]) return false;
-  return true;
+  return s.size() > kScheme.size() && starts_with_any_case(s, kScheme);
 }
 
 std::string_view view(boost::beast::string_view s) {

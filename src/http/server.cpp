@@ -32,6 +32,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/ascii.h"
 #include "core/log.h"
 #include "http/request_guard.h"
 #include "http/request_parser.h"
@@ -54,12 +55,6 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string_view view(beast::string_view s) {
   return {s.data(), s.size()};
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 std::string json_escape(std::string_view s) {
@@ -161,7 +156,7 @@ void set_fields(bhttp::fields& fields, const HttpReply& reply) {
   if (!reply.content_type.empty()) fields.set(bhttp::field::content_type, reply.content_type);
   std::vector<std::string> replaced;
   for (const auto& [name, value] : reply.headers) {
-    const std::string n = lower(name);
+    const std::string n = ascii_lower(name);
     const auto bad = [](const std::string& s) { return s.find_first_of("\r\n") != s.npos; };
     if (n.empty() || bad(name) || bad(value) || n == "content-length" || n == "transfer-encoding" ||
         n == "connection")

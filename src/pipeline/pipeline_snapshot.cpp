@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 
+#include "core/json.h"
 #include "pipeline/pipeline.h"
 
 namespace gw {
@@ -38,15 +39,8 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   return s;
 }
 
-const Value* member(const Value& obj, const char* name) {
-  if (!obj.IsObject()) return nullptr;
-  const auto it = obj.FindMember(name);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string_view text(const Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
+using json::member;
+using json::text;
 
 bool get_i64(const Value& obj, const char* name, std::int64_t& out) {
   const Value* v = member(obj, name);

@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "core/json.h"
 #include "core/random.h"
 #include "core/records.h"
 #include "sources/registry_builder.h"
@@ -22,16 +23,8 @@ constexpr std::int64_t kKafkaRecordOverhead = 2048;
 
 constexpr auto kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
-const rapidjson::Value* member(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject()) return nullptr;
-  const auto it = v.FindMember(name);
-  return it == v.MemberEnd() ? nullptr : &it->value;
-}
-
-// A string value whole: GetString() alone would end it at an escaped NUL ("\u0000").
-std::string_view text(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
+using json::member;
+using json::text;
 
 std::string id_for(std::string_view line) {
   const DrawKey k = DrawKey(0x1d6e57).combine(line);

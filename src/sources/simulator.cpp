@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/geo.h"
+#include "core/json.h"
 #include "sources/registry_builder.h"
 
 namespace gw {
@@ -25,15 +26,8 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   return s;
 }
 
-const rapidjson::Value* member(const rapidjson::Value& obj, const char* name) {
-  if (!obj.IsObject()) return nullptr;
-  const auto it = obj.FindMember(name);
-  return it == obj.MemberEnd() ? nullptr : &it->value;
-}
-
-std::string_view text(const rapidjson::Value& v) {
-  return {v.GetString(), v.GetStringLength()};
-}
+using json::member;
+using json::text;
 
 }  // namespace
 

@@ -170,6 +170,7 @@ TEST_CASE("abuse: floods, slow, oversize and malformed requests while the pipeli
       << "ms}\n";
   const pid_t pid =
       test::spawn_gateway({"run", "-c", (dir / "gateway.yaml").string()}, (dir / "log").string());
+  const test::ReapOnExit reap_pid(pid);
   const std::string base = test::await_http_base(dir / "log");
   REQUIRE_FALSE(base.empty());
   const int port = std::stoi(base.substr(base.rfind(':') + 1));

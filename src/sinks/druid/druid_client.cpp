@@ -1,4 +1,5 @@
 #include "sinks/druid/druid_client.h"
+#include "core/json.h"
 
 #include <rapidjson/document.h>
 
@@ -13,10 +14,7 @@ std::string excerpt(const std::string& body) {
   return s;
 }
 
-const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
-  const auto it = object.FindMember(key);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
+using json::member;
 
 // The string member `key` of `object`, or "" when it is missing or not a string.
 std::string string_member(const rapidjson::Value& object, const char* key) {

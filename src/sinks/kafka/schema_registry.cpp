@@ -9,6 +9,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/json.h"
 #include "http/http_client.h"
 
 namespace gw {
@@ -43,10 +44,7 @@ std::optional<std::int32_t> parse_id(const rapidjson::Value& v) {
   return std::nullopt;
 }
 
-const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
-  const auto it = object.FindMember(key);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
+using json::member;
 
 // "error_code 42201: Invalid schema" from a registry error body, or an excerpt of the body.
 std::string registry_error_detail(const std::string& body) {
