@@ -111,7 +111,8 @@ superset_install() {
   rm -rf "$SUPERSET_HOME_CACHE"
   mkdir -p "$SUPERSET_HOME_CACHE"
   python3.11 -m venv "$venv" || die "python3.11 -m venv failed (apt-get install python3-venv)"
-  "$venv/bin/pip" install -q "apache-superset[druid]==$SUPERSET_VERSION" >"$SUPERSET_HOME_CACHE/pip.log" 2>&1 ||
+  # marshmallow 4 breaks Superset 4.1 (TypeError: unexpected keyword argument minLength).
+  "$venv/bin/pip" install -q "apache-superset[druid]==$SUPERSET_VERSION" "marshmallow>=3,<4" >"$SUPERSET_HOME_CACHE/pip.log" 2>&1 ||
     die "pip install failed; see $SUPERSET_HOME_CACHE/pip.log"
   touch "$SUPERSET_HOME_CACHE/complete"
 }
