@@ -16,7 +16,8 @@ declare -A DRUID_HEAP=([coordinator-overlord]=256m [broker]=256m [historical]=25
 
 mvn_copy() { # GROUP ARTIFACT DEST
   mvn -q -B -Dstyle.color=never -f "$DRUID_POM" -Ddruid.group="$1" -Ddruid.artifact="$2" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$3" >"$3.log" 2>&1
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$3" \
+    >"$DRUID_HOME/fetch-${3##*/}.log" 2>&1
 }
 
 druid_fetch() {
@@ -26,7 +27,7 @@ druid_fetch() {
   rm -rf "$DRUID_HOME"
   mkdir -p "$DRUID_HOME/extensions"
   mvn_copy org.apache.druid druid-services "$DRUID_HOME/lib" ||
-    die "fetching druid-services failed; see $DRUID_HOME/lib.log"
+    die "fetching druid-services failed; see $DRUID_HOME/fetch-lib.log"
   local e
   for e in "${DRUID_EXTENSIONS[@]}"; do
     if ! mvn_copy org.apache.druid.extensions "$e" "$DRUID_HOME/extensions/$e"; then
@@ -147,6 +148,17 @@ PROPS
 XML
 }
 
+# What the distribution's bin/run-java adds on Java 17 (DataSketches, direct memory, JMX).
+druid_java17_flags() {
+  echo --add-exports=java.base/jdk.internal.misc=ALL-UNNAMED \
+    --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED \
+    --add-exports=java.base/sun.nio.ch=ALL-UNNAMED \
+    --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+    --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
+    --add-opens=java.base/java.lang=ALL-UNNAMED \
+    --add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED
+}
+
 druid_java() { # SERVICE HEAP
   local conf="$STACK_DIR/druid/conf" var="$STACK_DIR/druid/var"
   mkdir -p "$var/tmp"
@@ -155,7 +167,7 @@ druid_java() { # SERVICE HEAP
     -Djava.io.tmpdir="$var/tmp" -Dderby.stream.error.file="$var/derby.log" \
     -Dlog4j.configurationFile="$conf/_common/log4j2.xml" \
     -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager \
-    -cp "$conf/_common:$conf/$1:$DRUID_HOME/lib/*"
+    $(druid_java17_flags) -cp "$conf/_common:$conf/$1:$DRUID_HOME/lib/*"
 }
 
 druid_start() {

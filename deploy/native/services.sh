@@ -133,6 +133,7 @@ PY
     log "initialising Superset (database, admin user, roles, the gateway's dashboard)"
     {
       "$bin/superset" db upgrade &&
+        "$bin/python" "$REPO/deploy/native/superset_sqlite_unique.py" "$dir/superset.db" &&
         "$bin/superset" fab create-admin --username admin --firstname Admin --lastname User \
           --email admin@localhost --password "$SUPERSET_ADMIN_PASSWORD" &&
         "$bin/superset" init && superset_import
@@ -145,14 +146,32 @@ PY
   await superset 180 curl -sf -m 5 "http://127.0.0.1:$SUPERSET_PORT/health"
 }
 
-# The gateway's bundle (deploy/superset/bundle), its database pointing at the native router.
+# The seed's dashboard export, when the shared folder is beside the repository.
+SEED_DASHBOARD=${IOT_GATEWAY_SEED_DASHBOARD:-$REPO/../shared/reference/seed/superset_dashboard/IOT-STREAMING-ANALYTICS.zip}
+
+# The gateway's bundle (deploy/superset/bundle) and the seed's dashboard, their database
+# pointing at the native router (the password written into the copy, not kept by Superset's
+# export files).
 superset_import() {
   local tmp="$STACK_DIR/superset/import"
   rm -rf "$tmp"
-  mkdir -p "$tmp"
-  cp -r "$REPO/deploy/superset/bundle" "$tmp/bundle"
-  sed -i "s|^sqlalchemy_uri:.*|sqlalchemy_uri: druid://druid_system:$DRUID_SYSTEM_PASSWORD@127.0.0.1:$ROUTER_PORT/druid/v2/sql|" \
-    "$tmp/bundle/databases/Druid.yaml"
-  (cd "$tmp" && python3 -m zipfile -c bundle.zip bundle)
-  "$SUPERSET_HOME_CACHE/venv/bin/superset" import-dashboards -p "$tmp/bundle.zip" -u admin
+  mkdir -p "$tmp/gateway" "$tmp/seed"
+  cp -r "$REPO/deploy/superset/bundle" "$tmp/gateway/bundle"
+  superset_import_dir "$tmp/gateway"
+  if [ -f "$SEED_DASHBOARD" ]; then
+    (cd "$tmp/seed" && python3 -m zipfile -e "$SEED_DASHBOARD" .)
+    superset_import_dir "$tmp/seed"
+  else
+    log "no seed dashboard at $SEED_DASHBOARD: only the gateway's is imported"
+  fi
+}
+
+superset_import_dir() { # DIR holding one export folder
+  local dir=$1 f top
+  for f in "$dir"/*/databases/*.yaml; do
+    sed -i "s|^sqlalchemy_uri:.*|sqlalchemy_uri: druid://druid_system:$DRUID_SYSTEM_PASSWORD@127.0.0.1:$ROUTER_PORT/druid/v2/sql|" "$f"
+  done
+  top=$(cd "$dir" && ls -d -- */ | head -n 1)
+  (cd "$dir" && python3 -m zipfile -c export.zip "${top%/}")
+  "$SUPERSET_HOME_CACHE/venv/bin/superset" import-dashboards -p "$dir/export.zip" -u admin
 }
