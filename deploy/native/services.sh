@@ -66,6 +66,14 @@ gateways_start() {
     cfg=$(gateway_config "$i")
     start_bg "gateway-$i" "$STACK_DIR/log/gateway-$i.log" "$GATEWAY_BIN" run -c "$cfg"
   done
+  # Gateways beyond N (from an earlier --gateways) are stopped.
+  local f k
+  for f in "$STACK_DIR"/run/gateway-*.pid; do
+    [ -f "$f" ] || continue
+    k=${f##*/gateway-}
+    k=${k%.pid}
+    [ "$k" -le "$n" ] || stop "gateway-$k"
+  done
   for i in $(seq "$n"); do
     await "gateway-$i" 60 curl -sf -m 2 "http://127.0.0.1:$((GATEWAY_PORT_BASE + i))/metrics"
   done
