@@ -129,6 +129,9 @@ PROPS
           echo "druid.worker.capacity=8"
           echo "druid.worker.baseTaskDirs=[\"$var/task\"]"
           echo "druid.worker.globalIngestionHeapLimitBytes=268435456"
+          # On SIGTERM the Kafka tasks persist what they hold and resume on the next start.
+          echo "druid.indexer.task.restoreTasksOnRestart=true"
+          echo "druid.indexer.task.gracefulShutdownTimeout=PT20S"
           ;;
         router)
           echo "druid.router.managementProxy.enabled=true"
@@ -194,6 +197,7 @@ druid_ready() { curl -sf -m 5 "http://127.0.0.1:$1/status/health" | grep -q true
 
 druid_stop() {
   local i
-  for ((i = ${#DRUID_SERVICES[@]} - 1; i >= 0; i--)); do stop "druid-${DRUID_SERVICES[$i]}"; done
+  # The indexer lets its tasks persist what they hold (gracefulShutdownTimeout 20 s) first.
+  for ((i = ${#DRUID_SERVICES[@]} - 1; i >= 0; i--)); do stop "druid-${DRUID_SERVICES[$i]}" 90; done
   stop zookeeper
 }

@@ -32,13 +32,13 @@ start_bg() {
   log "$name started (pid $!, log $logfile)"
 }
 
-# stop NAME: SIGTERM to the process group, SIGKILL after 30 s.
+# stop NAME [SECONDS]: SIGTERM to the process group, SIGKILL after SECONDS (default 30).
 stop() {
-  local name=$1 pid t0=$SECONDS
+  local name=$1 wait=${2:-30} pid t0=$SECONDS
   pid=$(cat "$(pid_file "$name")" 2>/dev/null) || return 0
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq $((wait * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     log "$name stopped ($((SECONDS - t0)) s)"
   fi
