@@ -12,7 +12,7 @@ build=(
 )
 tests=(
   sqlite3 clang-format prometheus bc
-  python3-avro python3-yaml
+  python3-avro python3-yaml python3-venv
   chromium nodejs
   clang libclang-rt-14-dev
   dpkg-dev lintian systemd wrk
