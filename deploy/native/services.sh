@@ -154,8 +154,8 @@ PY
   await superset 180 curl -sf -m 5 "http://127.0.0.1:$SUPERSET_PORT/health"
 }
 
-# The seed's dashboard export, when the shared folder is beside the repository.
-SEED_DASHBOARD=${IOT_GATEWAY_SEED_DASHBOARD:-$REPO/../shared/reference/seed/superset_dashboard/IOT-STREAMING-ANALYTICS.zip}
+# The seed's dashboard export, shipped unchanged in deploy/superset/seed/.
+SEED_DASHBOARD=${IOT_GATEWAY_SEED_DASHBOARD:-$REPO/deploy/superset/seed/IOT-STREAMING-ANALYTICS.zip}
 
 # The gateway's bundle (deploy/superset/bundle) and the seed's dashboard, their database
 # pointing at the native router (the password written into the copy, not kept by Superset's
