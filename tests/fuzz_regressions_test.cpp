@@ -91,3 +91,15 @@ TEST_CASE("peer answers: 1 MiB of nesting is refused without recursion, counts n
   CHECK(rows->thrown_away == 0);
   CHECK(rows->unparseable == 0);
 }
+
+TEST_CASE("fuzz_config: a recursive alias does not send the duplicate-key check round forever") {
+  // Was: a stack overflow in check_duplicate_keys (the seed anchors.yaml).
+  const auto found =
+      gw::parse_config(fuzz::config_input(corpus_input("fuzz_config", "anchors.yaml")));
+  (void)found;
+  const auto r = gw::parse_config(fuzz::config_input("gateway: &x {id: g, data_dir: *x}\n"s));
+  CHECK_FALSE(r.ok());
+  const auto dup = gw::parse_config(fuzz::config_input(
+      "simulator: &s {seed: 1}\npipeline: {watermark_delay: 1s, watermark_delay: 2s}\n"s));
+  CHECK(has_error(dup, "duplicate key 'watermark_delay'"));
+}

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 #include <tuple>
+#include <vector>
 
 #include "config/map_reader.h"
 #include "config/read_sections.h"
@@ -93,10 +94,23 @@ std::string display_path(const std::string& path) {
 
 // yaml-cpp keeps every pair of a mapping and answers lookups with the first one, so a key
 // written twice would silently lose its second value: each repeat is an error naming both.
-void check_duplicate_keys(ConfigContext& ctx, const YAML::Node& node, const std::string& path) {
+// An alias can make the tree a cycle (`a: &x {b: *x}`): a node already on the way down is not
+// entered again, and nothing deeper than any config is looked at.
+constexpr std::size_t kMaxCheckedDepth = 64;
+
+void check_duplicate_keys(ConfigContext& ctx, const YAML::Node& node, const std::string& path,
+                          std::vector<YAML::Node>& above) {
+  if (above.size() >= kMaxCheckedDepth) return;
+  for (const auto& a : above)
+    if (a.is(node)) return;
+  above.push_back(node);
+  struct Pop {
+    std::vector<YAML::Node>& v;
+    ~Pop() { v.pop_back(); }
+  } pop{above};
   if (node.IsSequence()) {
     for (std::size_t i = 0; i < node.size(); ++i)
-      check_duplicate_keys(ctx, node[i], path + "[" + std::to_string(i) + "]");
+      check_duplicate_keys(ctx, node[i], path + "[" + std::to_string(i) + "]", above);
     return;
   }
   if (!node.IsMap()) return;
@@ -110,7 +124,7 @@ void check_duplicate_keys(ConfigContext& ctx, const YAML::Node& node, const std:
       ctx.error("", kv.first.Mark(),
                 "duplicate key '" + key + "' (first at " + std::to_string(it->second.line + 1) +
                     ":" + std::to_string(it->second.column + 1) + ")");
-    check_duplicate_keys(ctx, kv.second, child);
+    check_duplicate_keys(ctx, kv.second, child, above);
   }
 }
 
@@ -164,7 +178,8 @@ ConfigResult parse_config(const ConfigInput& in) {
     return result;
   }
   if (!root || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
-  check_duplicate_keys(ctx, root, "");
+  std::vector<YAML::Node> above;
+  check_duplicate_keys(ctx, root, "", above);
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::string err = apply_override(root, values[i].first, values[i].second);
     if (!err.empty()) early.push_back({"--set", overrides[i].index, 1, err});
