@@ -34,7 +34,8 @@ fs::path write_config(const std::string& name, const std::string& when_full,
                                       << "}\n"
                                          "sinks:\n"
                                          "  file: {enabled: true, path: out}\n"
-                                         "  kafka: {enabled: false}\n";
+                                         "  kafka: {enabled: false}\n"
+                                         "http: {listen: '127.0.0.1:0'}\n";
   return dir;
 }
 

@@ -90,7 +90,7 @@ TEST_CASE("chunks written by earlier versions (legacy checksum) are still read")
   CHECK_FALSE(decode_chunk(Stream::events, bad, 1 << 20, storage));
 }
 
-TEST_CASE("records and state survive reopening; each sink confirms on its own; file is 0600") {
+TEST_CASE("records and state survive reopening, each sink confirms on its own, file is 0600") {
   const auto g = gateway_in("reopen");
   VirtualClock clock(1'000'000);
   const auto sales = records(Stream::sales, 10), alerts = records(Stream::alerts, 3);
@@ -118,7 +118,7 @@ TEST_CASE("records and state survive reopening; each sink confirms on its own; f
   CHECK(stats.streams[stream_index(Stream::sales)].records == 0);
 }
 
-TEST_CASE("drop_oldest: raw events go first, alerts last; every drop is counted") {
+TEST_CASE("drop_oldest: raw events go first, alerts last, every drop is counted") {
   const auto g = gateway_in("full");
   VirtualClock clock(1'000'000);
   BufferOptions o;
@@ -342,7 +342,7 @@ TEST_CASE("a stream a sink no longer takes is kept from it, and delivered when t
   CHECK(b.bytes() == 0);
 }
 
-TEST_CASE("kept records expire by max_age; discard drops them as \"discarded\", never while open") {
+TEST_CASE("kept records expire by max_age, discard drops them as \"discarded\", never while open") {
   const auto g = gateway_in("discard");
   VirtualClock clock(1'000'000);
   BufferOptions options;

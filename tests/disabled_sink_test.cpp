@@ -110,7 +110,7 @@ std::int64_t leave_records_for_kafka(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("a run with Kafka disabled keeps Kafka's records; discard drops them, counted") {
+TEST_CASE("a run with Kafka disabled keeps Kafka's records, discard drops them, counted") {
   const fs::path dir = write_config("discard");
   const std::int64_t left = leave_records_for_kafka(dir);
   REQUIRE(left > 100);

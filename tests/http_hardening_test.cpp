@@ -170,7 +170,7 @@ TEST_CASE("the endpoint keeps web pages out: Content-Type, Origin, Host, nosniff
   CHECK(wrong.find("X-Content-Type-Options: nosniff\r\n") != std::string::npos);
 }
 
-TEST_CASE("the bearer scheme in any case; the token compared whole") {
+TEST_CASE("the bearer scheme in any case, the token compared whole") {
   Gateway g("bearer", "http: {listen: '127.0.0.1:0', token: s3cret}\n");
   g.start();
   const auto status = [&](const std::string& authorization) {

@@ -59,7 +59,7 @@ TEST_CASE("finding 1: 300 KB of nested brackets is refused with its line, not a 
   CHECK(error_of(nest(17)) == "line 1: JSON nested deeper than 16 levels");
 }
 
-TEST_CASE("finding 8: ids have a length limit; a 1 MB store_id is refused") {
+TEST_CASE("finding 8: ids have a length limit, a 1 MB store_id is refused") {
   const std::string mb(1'000'000, 'S');
   CHECK(error_of(sale(mb, "1", 1)) ==
         "line 1: the line has 1000043 bytes, more than the 65536 allowed");

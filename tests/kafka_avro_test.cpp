@@ -57,6 +57,7 @@ void avro_with_registry_late(Cluster& kafka, const std::string& name) {
   std::ofstream(dir / "gateway.yaml")
       << "gateway: {id: avro-gw, data_dir: " << dir.string() << "}\n"
       << "simulator: {clock: virtual, duration: 5m}\n"
+      << "http: {listen: '127.0.0.1:0'}\n"
       << "sinks:\n  file: {enabled: true, path: out}\n"
       << "  kafka:\n    brokers: " << kafka.bootstrap() << "\n"
       << "    formats: {sales: avro}\n    schema_registry: {url: '" << registry_url << "'}\n";

@@ -51,7 +51,7 @@ std::string with_watermark(const std::string& snapshot, TimeMs max_seen, TimeMs 
 
 }  // namespace
 
-TEST_CASE("finding 4: a sale at INT64_MAX does not poison the watermark; later windows exact") {
+TEST_CASE("finding 4: a sale at INT64_MAX does not poison the watermark, later windows exact") {
   const DeviceRegistry reg = registry(3);
   for (const bool realtime : {false, true}) {
     CAPTURE(realtime);
@@ -131,7 +131,7 @@ TEST_CASE("window arithmetic saturates at the ends of the time range") {
   CHECK(sub_saturated(kTimeMin + 1, 10) == kTimeMin);
 }
 
-TEST_CASE("finding 7: sums saturate instead of wrapping; INT32_MAX amounts sum exactly") {
+TEST_CASE("finding 7: sums saturate instead of wrapping, INT32_MAX amounts sum exactly") {
   SalesWindows w(60'000);
   const auto a = w.intern("A"), b = w.intern("B");
   for (int i = 0; i < 1000; ++i) CHECK(w.add(a, kT0 + i, INT32_MAX, kTimeMin));

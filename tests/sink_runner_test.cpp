@@ -78,7 +78,7 @@ class PipelinedSink final : public Sink {
 
 }  // namespace
 
-TEST_CASE("sink runner: pipelined batches are confirmed in order; a failed one goes again first") {
+TEST_CASE("sink runner: pipelined batches are confirmed in order, a failed one goes again first") {
   const fs::path dir = fs::temp_directory_path() / "iot-gateway-sink-runner-test";
   fs::remove_all(dir);
   GatewayOptions g;
