@@ -4,6 +4,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "app/buffer_stats_command.h"
 #include "app/gateway.h"
 #include "buffer/buffer.h"
 #include "core/clock.h"
@@ -23,13 +24,9 @@ std::string stream_list(const StreamSet& streams) {
 
 int buffer_discard_command(const Options& options, const std::string& sink,
                            std::optional<Stream> stream) {
-  const std::string path =
-      (std::filesystem::path(options.gateway.data_dir) / "gateway.db").string();
-  if (!std::filesystem::exists(path)) {
-    std::cerr << "iot-gateway: no buffer at " << path
-              << " (the gateway has not run with this data_dir)\n";
-    return kExitRuntime;
-  }
+  const auto found = existing_buffer(options);
+  if (!found) return kExitRuntime;
+  const std::string& path = *found;
   StreamSet chosen{};
   for (std::size_t i = 0; i < kStreamCount; ++i) chosen[i] = !stream || stream_index(*stream) == i;
   StreamSet taken{};

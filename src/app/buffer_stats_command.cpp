@@ -142,14 +142,19 @@ void print_table(const BufferStats& st, TimeMs now, const std::string& path) {
 
 }  // namespace
 
-int buffer_stats_command(const Options& options, bool json) {
+std::optional<std::string> existing_buffer(const Options& options) {
   const std::string path =
       (std::filesystem::path(options.gateway.data_dir) / "gateway.db").string();
-  if (!std::filesystem::exists(path)) {
-    std::cerr << "iot-gateway: no buffer at " << path
-              << " (the gateway has not run with this data_dir)\n";
-    return kExitRuntime;
-  }
+  if (std::filesystem::exists(path)) return path;
+  std::cerr << "iot-gateway: no buffer at " << path
+            << " (the gateway has not run with this data_dir)\n";
+  return std::nullopt;
+}
+
+int buffer_stats_command(const Options& options, bool json) {
+  const auto found = existing_buffer(options);
+  if (!found) return kExitRuntime;
+  const std::string& path = *found;
   SystemClock wall;
   try {
     const TimeMs now = wall.now();

@@ -3,6 +3,7 @@
 // longer takes. Opens the database read-only: safe while a gateway runs.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "config/options.h"
@@ -10,5 +11,9 @@
 namespace gw {
 
 int buffer_stats_command(const Options& options, bool json);
+
+// <data_dir>/gateway.db if it exists; else says on stderr that the gateway has not run with
+// this data_dir and returns nullopt. For the buffer commands.
+std::optional<std::string> existing_buffer(const Options& options);
 
 }  // namespace gw

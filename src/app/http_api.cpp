@@ -10,8 +10,8 @@
 
 #include "app/dashboard_assets.h"
 #include "app/metrics_text.h"
-#include "core/ascii.h"
 #include "core/secrets.h"
+#include "core/text.h"
 #include "sources/event_validator.h"
 
 namespace gw {

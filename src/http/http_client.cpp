@@ -24,8 +24,8 @@
 #include <functional>
 #include <type_traits>
 
-#include "core/ascii.h"
 #include "core/secrets.h"
+#include "core/text.h"
 
 namespace gw {
 namespace {

@@ -1,5 +1,5 @@
 #include "http/request_guard.h"
-#include "core/ascii.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>

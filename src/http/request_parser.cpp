@@ -1,5 +1,5 @@
 #include "http/request_parser.h"
-#include "core/ascii.h"
+#include "core/text.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>

@@ -32,8 +32,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "core/ascii.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "http/request_guard.h"
 #include "http/request_parser.h"
 

@@ -7,6 +7,7 @@
 #include <initializer_list>
 
 #include "core/json.h"
+#include "core/text.h"
 #include "pipeline/pipeline.h"
 
 namespace gw {
@@ -32,12 +33,6 @@ constexpr CounterField kCounterFields[] = {
     {"too_far_ahead", &PipelineCounters::too_far_ahead, true},
     {"window_refused", &PipelineCounters::window_refused, true},
 };
-
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string s;
-  for (const auto p : parts) s += p;
-  return s;
-}
 
 using json::member;
 using json::text;

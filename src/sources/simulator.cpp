@@ -13,18 +13,13 @@
 
 #include "core/geo.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "sources/registry_builder.h"
 
 namespace gw {
 namespace {
 
 constexpr int kSnapshotVersion = 2;
-
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string s;
-  for (const auto p : parts) s += p;
-  return s;
-}
 
 using json::member;
 using json::text;
