@@ -47,15 +47,28 @@ void run_kafka_sink(const Options& o, Buffer& buffer, Clock& clock, Done done) {
   CHECK(runner.healthy());
 }
 
+// A buffer in a fresh folder with one sink, "kafka"; the folder is removed at the end.
+struct KafkaBuffer {
+  explicit KafkaBuffer(const std::string& name)
+      : dir(test::fresh_dir(name)),
+        buffer(options(dir), BufferOptions{}, std::vector<std::string>{"kafka"}, clock) {}
+  ~KafkaBuffer() { fs::remove_all(dir); }
+  static GatewayOptions options(const fs::path& d) {
+    GatewayOptions g;
+    g.data_dir = d.string();
+    return g;
+  }
+  fs::path dir;
+  SystemClock clock;
+  Buffer buffer;
+};
+
 }  // namespace
 
 TEST_CASE("kafka: a record over message.max.bytes is a dead letter, its batch delivered once") {
   test::KafkaMock kafka("EVENTS", 1, 1);
-  const fs::path dir = test::fresh_dir("kafka-rejects");
-  GatewayOptions g;
-  g.data_dir = dir.string();
-  SystemClock clock;
-  Buffer buffer(g, BufferOptions{}, std::vector<std::string>{"kafka"}, clock);
+  KafkaBuffer kb("kafka-rejects");
+  auto& [dir, clock, buffer] = kb;
   std::vector<Record> records;
   for (int i = 0; i < 20; ++i) {
     records.push_back(
@@ -84,16 +97,12 @@ TEST_CASE("kafka: a record over message.max.bytes is a dead letter, its batch de
   CHECK(st.dead_letters.at("kafka").records == 1);
   CHECK(st.dead_letters.at("kafka").last_reason.find("too large") != std::string::npos);
   CHECK(st.streams[stream_index(Stream::events)].drops.at("rejected") == 1);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("kafka: the event_id header is the real event id, quotes and backslashes unescaped") {
   test::KafkaMock kafka("EVENTS", 1, 1);
-  const fs::path dir = test::fresh_dir("kafka-event-id");
-  GatewayOptions g;
-  g.data_dir = dir.string();
-  SystemClock clock;
-  Buffer buffer(g, BufferOptions{}, std::vector<std::string>{"kafka"}, clock);
+  KafkaBuffer kb("kafka-event-id");
+  auto& [dir, clock, buffer] = kb;
   const Options o = kafka_options(kafka.bootstrap());
   const std::string closing = RecordEncoder(o.gateway.id).closing();
   // The id a"b\c, JSON-escaped as our encoder writes it: before the closing gateway_id.
@@ -108,17 +117,13 @@ TEST_CASE("kafka: the event_id header is the real event id, quotes and backslash
   std::sort(got.begin(), got.end());
   CHECK(got == std::vector<std::string>{"d1 gateway_id=rejects-gw,event_id=a\"b\\c",
                                         "d2 gateway_id=rejects-gw,event_id=plain-1"});
-  fs::remove_all(dir);
 }
 
 TEST_CASE("kafka: with the schema registry down, the JSON streams keep being delivered") {
   test::KafkaMock kafka("SALES,EVENTS", 1, 1);
   const std::string registry_at = "127.0.0.1:" + std::to_string(test::free_port());
-  const fs::path dir = test::fresh_dir("kafka-registry-down");
-  GatewayOptions g;
-  g.data_dir = dir.string();
-  SystemClock clock;
-  Buffer buffer(g, BufferOptions{}, std::vector<std::string>{"kafka"}, clock);
+  KafkaBuffer kb("kafka-registry-down");
+  auto& [dir, clock, buffer] = kb;
   Options o = kafka_options(kafka.bootstrap());
   o.sinks.kafka.formats[stream_index(Stream::sales)] = ValueFormat::avro;
   o.sinks.kafka.schema_registry.url = "http://" + registry_at;
@@ -151,17 +156,13 @@ TEST_CASE("kafka: with the schema registry down, the JSON streams keep being del
   CHECK(buffer.backlog(0) == 0);
   CHECK(test::consume_with_kcat(kafka.bootstrap(), "EVENTS", "%k\n") == event_keys);
   CHECK(test::consume_with_kcat(kafka.bootstrap(), "SALES", "%k\n") == sale_keys);  // in order
-  fs::remove_all(dir);
 }
 
 TEST_CASE("kafka: a record invalid for its Avro schema is a dead letter, the others delivered") {
   test::KafkaMock kafka("SALES", 1, 1);
   MockRegistry registry;
-  const fs::path dir = test::fresh_dir("kafka-avro-invalid");
-  GatewayOptions g;
-  g.data_dir = dir.string();
-  SystemClock clock;
-  Buffer buffer(g, BufferOptions{}, std::vector<std::string>{"kafka"}, clock);
+  KafkaBuffer kb("kafka-avro-invalid");
+  auto& [dir, clock, buffer] = kb;
   Options o = kafka_options(kafka.bootstrap());
   o.sinks.kafka.formats[stream_index(Stream::sales)] = ValueFormat::avro;
   o.sinks.kafka.schema_registry.url = registry.url();
@@ -185,5 +186,4 @@ TEST_CASE("kafka: a record invalid for its Avro schema is a dead letter, the oth
   CHECK(st.dead_letters.at("kafka").records == 1);
   CHECK(st.dead_letters.at("kafka").last_reason.find("avro") != std::string::npos);
   CHECK(st.streams[stream_index(Stream::sales)].drops.at("rejected") == 1);
-  fs::remove_all(dir);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/pipeline.h"
+#include "snapshot_edit.h"
 
 using namespace gw;
 
@@ -37,17 +38,7 @@ std::vector<std::string> values(const RecordBatch& out, Stream s) {
   return v;
 }
 
-// The snapshot with its watermark replaced.
-std::string with_watermark(const std::string& snapshot, TimeMs max_seen, TimeMs value) {
-  rapidjson::Document d;
-  d.Parse(snapshot.c_str());
-  d["watermark"]["max_seen"].SetInt64(max_seen);
-  d["watermark"]["value"].SetInt64(value);
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  d.Accept(w);
-  return buf.GetString();
-}
+using test::with_watermark;
 
 }  // namespace
 

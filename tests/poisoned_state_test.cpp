@@ -10,6 +10,7 @@
 
 #include "app/run_loop.h"
 #include "app/run_state.h"
+#include "snapshot_edit.h"
 
 namespace fs = std::filesystem;
 using namespace gw;
@@ -18,16 +19,7 @@ namespace {
 
 constexpr TimeMs kT0 = 1767225600000;  // 2026-01-01T00:00:00Z
 
-std::string with_watermark(const std::string& snapshot, TimeMs max_seen, TimeMs value) {
-  rapidjson::Document d;
-  d.Parse(snapshot.c_str());
-  d["watermark"]["max_seen"].SetInt64(max_seen);
-  d["watermark"]["value"].SetInt64(value);
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  d.Accept(w);
-  return buf.GetString();
-}
+using test::with_watermark;
 
 // The watermark a realtime gateway has after resuming from a state saved with `watermark`.
 TimeMs resumed_watermark(TimeMs max_seen, TimeMs value) {
