@@ -30,7 +30,7 @@ bootstrap=$(sed -n 's/^bootstrap=//p' "$work/mock.out")
 
 common=(--set simulator.clock=virtual --set "simulator.duration=$duration"
         --set simulator.devices_file="$PWD/data/devices_zurich.json"
-        --set simulator.access.interval=1s --set gateway.id=bench)
+        --set simulator.access.interval=1s --set gateway.id=bench --set http.listen=127.0.0.1:0)
 "$gw" run -c config/iot-gateway.yaml "${common[@]}" --set gateway.data_dir="$work/ref" \
   --set sinks.kafka.enabled=false --set sinks.file.enabled=true --set sinks.file.path="$work/ref/out" 2>/dev/null
 records=0
